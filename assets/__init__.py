@@ -1,0 +1,1 @@
+"""The application layer: Dagster assets, resources, IO managers, definitions and the CLI."""

@@ -1,0 +1,198 @@
+"""The `factory` command line: run the graph, open the UI, show what is materialized.
+
+Every command reads the same `factory.yaml` as the Dagster code location. Errors print one line
+and exit with status 1; nothing prints a traceback.
+"""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from factory.config import FactoryConfig, config_keys, load_config
+from factory.errors import FactoryError
+
+__all__ = ["app", "main"]
+
+app = typer.Typer(
+    name="factory",
+    help="Map a corpus's embedding space, find its gaps, synthesize governed training data.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+console = Console()
+errors = Console(stderr=True)
+
+ConfigOption = Annotated[
+    Path | None,
+    typer.Option("--config", "-c", help="Path to factory.yaml (default: ./factory.yaml or built-in defaults)."),
+]
+
+
+def _load(config: Path | None) -> FactoryConfig:
+    if config is None and Path("factory.yaml").is_file():
+        config = Path("factory.yaml")
+    return load_config(config)
+
+
+def _prepare_instance(cfg: FactoryConfig, config: Path | None) -> Path:
+    from assets.instance import dagster_home
+    from assets.resources import CONFIG_ENV
+
+    home = dagster_home(cfg)
+    os.environ["DAGSTER_HOME"] = str(home)
+    if config is not None:
+        os.environ[CONFIG_ENV] = str(Path(config).resolve())
+    return home
+
+
+@app.command()
+def run(
+    config: ConfigOption = None,
+    select: Annotated[
+        list[str] | None,
+        typer.Option("--select", "-s", help="Asset keys to materialize (default: all)."),
+    ] = None,
+) -> None:
+    """Materialize the asset graph through the project's persistent Dagster instance."""
+    import dagster as dg
+
+    from assets.definitions import ALL_ASSETS, build_resources
+
+    cfg = _load(config)
+    _prepare_instance(cfg, config)
+    config_path = str(Path(config).resolve()) if config else None
+    with dg.DagsterInstance.get() as instance:
+        result = dg.materialize(
+            ALL_ASSETS,
+            instance=instance,
+            resources=build_resources(config_path),
+            selection=select or None,
+            raise_on_error=False,
+            tags={"factory/source": "cli"},
+        )
+    if not result.success:
+        raise FactoryError(_failure_message(result))
+    done = [
+        event.asset_key.to_user_string()
+        for event in result.get_asset_materialization_events()
+        if event.asset_key is not None
+    ]
+    console.print(f"[green]materialized[/] {', '.join(done)} (run {result.run_id})")
+    console.print(f"outputs in {cfg.home_dir}")
+
+
+def _failure_message(result: object) -> str:
+    """The deepest error message of the first failed step."""
+    for event in getattr(result, "all_events", []):
+        if not event.is_step_failure:
+            continue
+        error = event.step_failure_data.error
+        while error is not None and error.cause is not None:
+            error = error.cause
+        if error is not None:
+            message = error.message.strip().splitlines()[-1] if error.message else error.cls_name
+            for prefix in ("factory.errors.", f"{error.cls_name}: "):
+                message = message.removeprefix(prefix)
+            return f"step {event.step_key!r} failed: {message}"
+    return "the run failed; see the Dagster UI for the logs"
+
+
+@app.command()
+def ui(
+    config: ConfigOption = None,
+    port: Annotated[int, typer.Option(help="Port on 127.0.0.1.")] = 3000,
+) -> None:
+    """Open the Dagster UI (dagster dev on 127.0.0.1) on the project's instance."""
+    cfg = _load(config)
+    _prepare_instance(cfg, config)
+    console.print(f"Dagster UI on http://127.0.0.1:{port} (Ctrl-C stops it)")
+    command = [
+        sys.executable, "-m", "dagster", "dev",
+        "-m", "assets.definitions", "-h", "127.0.0.1", "-p", str(port),
+    ]  # fmt: skip
+    env = os.environ | {"DAGSTER_DISABLE_TELEMETRY": "1"}
+    try:
+        code = subprocess.call(command, env=env)
+    except KeyboardInterrupt:
+        code = 0
+    raise typer.Exit(code)
+
+
+@app.command()
+def status(config: ConfigOption = None) -> None:
+    """Show each asset's latest materialization: when, data version, row count."""
+    import dagster as dg
+
+    from assets.definitions import defs
+
+    cfg = _load(config)
+    _prepare_instance(cfg, config)
+    table = Table(title=f"factory status ({cfg.home_dir})")
+    for column in ("asset", "materialized", "data version", "rows", "run"):
+        table.add_column(column)
+    graph = defs.resolve_asset_graph()
+    with dg.DagsterInstance.get() as instance:
+        for key in sorted(graph.get_all_asset_keys(), key=lambda k: k.to_user_string()):
+            event = instance.get_latest_materialization_event(key)
+            if event is None or event.asset_materialization is None:
+                table.add_row(key.to_user_string(), "never", "", "", "")
+                continue
+            mat = event.asset_materialization
+            rows = mat.metadata.get("dagster/row_count")
+            version = mat.tags.get("dagster/data_version", "") if mat.tags else ""
+            when = _format_time(event.timestamp)
+            row_text = str(rows.value) if rows is not None else ""
+            table.add_row(key.to_user_string(), when, version[:12], row_text, event.run_id[:8])
+    console.print(table)
+
+
+def _format_time(timestamp: float) -> str:
+    from datetime import UTC, datetime
+
+    return datetime.fromtimestamp(timestamp, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+@app.command("config-keys")
+def config_keys_command(
+    markdown: Annotated[bool, typer.Option("--markdown", help="Print the Markdown reference.")] = False,
+) -> None:
+    """List every configuration key with its description."""
+    if markdown:
+        from factory.config_reference import render_reference
+
+        sys.stdout.write(render_reference())
+        return
+    for key, description in config_keys().items():
+        console.print(f"[bold]{key}[/]: {description}", highlight=False)
+
+
+def main() -> None:
+    """Entry point: run the app, turning factory errors into one line and exit status 1."""
+    try:
+        app(standalone_mode=False)
+    except FactoryError as exc:
+        raise SystemExit(_print_error(str(exc))) from None
+    except typer.Exit as exc:
+        raise SystemExit(exc.exit_code) from None
+    except KeyboardInterrupt:
+        raise SystemExit(130) from None
+    except Exception as exc:  # click usage errors and anything unexpected: one line, no traceback
+        name = type(exc).__name__
+        text = getattr(exc, "format_message", lambda: str(exc))()
+        raise SystemExit(_print_error(text if name.endswith("UsageError") else f"{name}: {text}"))
+
+
+def _print_error(message: str) -> int:
+    errors.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    return 1 if "Usage" not in message else 2
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,90 @@
+"""Corpus layer: `corpus_documents` and `corpus_quarantine`."""
+
+
+from collections.abc import Iterator
+
+import dagster as dg
+import numpy as np
+
+from assets.metadata import table_metadata
+from assets.resources import FactoryResource
+from factory.corpus import NearDuplicateFinder, ingest_corpus, near_duplicate_pairs
+from factory.hashing import fingerprint, frame_fingerprint
+from factory.schemas import CORPUS_DOCUMENTS, CORPUS_QUARANTINE
+from factory.storage import read_table
+
+__all__ = ["CORPUS_CODE_VERSION", "corpus"]
+
+CORPUS_CODE_VERSION = "corpus-v1"
+_CONTENT_COLUMNS = ["doc_id", "label", "answer", "split", "source_id", "license"]
+
+
+def _near_duplicate_finder(factory: FactoryResource, log: dg.DagsterLogManager) -> NearDuplicateFinder:
+    from factory.embedding import EmbeddingStore, create_embedder
+
+    config = factory.config
+    threshold = config.ingest.near_duplicate_threshold or 1.0
+
+    def find(doc_ids: list[str], texts: list[str]) -> dict[str, tuple[str, float]]:
+        store = EmbeddingStore(factory.home / "lancedb")
+        vectors, stats = store.embed_texts(doc_ids, texts, create_embedder(config.embedding))
+        log.info(f"near-duplicate scan: {stats.embedded} embedded, {stats.cached} from cache")
+        pairs = near_duplicate_pairs(np.asarray(vectors, dtype=np.float32), threshold)
+        return {doc_ids[i]: (doc_ids[j], cos) for i, (j, cos) in pairs.items()}
+
+    return find
+
+
+@dg.multi_asset(
+    outs={
+        "corpus_documents": dg.AssetOut(
+            description="Normalized, de-duplicated documents with content-hash ids and splits.",
+            code_version=CORPUS_CODE_VERSION,
+            group_name="corpus",
+        ),
+        "corpus_quarantine": dg.AssetOut(
+            description="Rows that did not become documents, with file, line and reason.",
+            code_version=CORPUS_CODE_VERSION,
+            group_name="corpus",
+        ),
+    },
+)
+def corpus(context: dg.AssetExecutionContext, factory: FactoryResource) -> Iterator[dg.Output]:
+    """Read every configured source into documents and a quarantine."""
+    config = factory.config
+    finder = None
+    if config.ingest.near_duplicate_threshold is not None:
+        finder = _near_duplicate_finder(factory, context.log)
+    previous = read_table(factory.home, "corpus_documents")
+    result = ingest_corpus(config, previous=previous, near_duplicates=finder)
+    stats = result.stats.as_metadata()
+    context.log.info(f"ingested {stats['accepted']} documents, quarantined {stats['quarantined']}")
+    for source_id in stats["unlicensed_sources"]:
+        context.log.warning(f"source {source_id!r} declares no license; its rows are 'unknown'")
+    params = config.ingest.model_dump(mode="json") | {"splits": config.splits.model_dump()}
+    docs_version = fingerprint(
+        CORPUS_CODE_VERSION, params, frame_fingerprint(result.documents, ["text", *_CONTENT_COLUMNS])
+    )
+    yield dg.Output(
+        result.documents,
+        "corpus_documents",
+        data_version=dg.DataVersion(docs_version),
+        metadata={
+            **table_metadata(result.documents, CORPUS_DOCUMENTS, ["doc_id", "split", "text"]),
+            "task_kind": config.task.kind,
+            "stats": dg.MetadataValue.json(stats),
+            "splits": dg.MetadataValue.json(stats["splits"]),
+        },
+    )
+    quarantine = result.quarantine
+    yield dg.Output(
+        quarantine,
+        "corpus_quarantine",
+        data_version=dg.DataVersion(
+            fingerprint(CORPUS_CODE_VERSION, params, frame_fingerprint(quarantine, quarantine.columns))
+        ),
+        metadata={
+            **table_metadata(quarantine, CORPUS_QUARANTINE, ["source_uri", "line", "reason"]),
+            "reasons": dg.MetadataValue.json(stats["quarantine_reasons"]),
+        },
+    )

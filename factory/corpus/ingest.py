@@ -1,0 +1,310 @@
+"""Ingestion: sources -> normalized, de-duplicated, split `corpus_documents` + `corpus_quarantine`.
+
+Nothing is silently dropped: every row that does not become a document lands in the quarantine
+with its file, line and reason (exact and near duplicates included, naming the kept `doc_id`).
+
+Example:
+    >>> from factory.config import FactoryConfig
+    >>> result = ingest_corpus(FactoryConfig.from_dict({"ingest": {"max_documents": 5}}))
+    >>> result.documents.height
+    5
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import numpy as np
+import polars as pl
+
+from factory.config import FactoryConfig, SourceConfig
+from factory.corpus.normalize import normalize_text
+from factory.corpus.readers import read_source
+from factory.corpus.records import RAW_LIMIT, RawRecord
+from factory.corpus.splits import assign_split, normalize_split_name
+from factory.corpus.stdlib import STDLIB_LICENSE
+from factory.hashing import content_hash
+from factory.schemas import CORPUS_DOCUMENTS, CORPUS_QUARANTINE
+
+__all__ = [
+    "IngestResult",
+    "IngestStats",
+    "NearDuplicateFinder",
+    "ingest_corpus",
+    "near_duplicate_pairs",
+]
+
+log = logging.getLogger(__name__)
+
+UNKNOWN_LICENSE = "unknown"
+TASK_FIELDS = ("label", "answer")
+REQUIRED_FIELD = {"classification": "label", "qa": "answer"}
+
+# (doc_ids, texts) in doc_id order -> {duplicate doc_id: (kept doc_id, cosine)}
+NearDuplicateFinder = Callable[[list[str], list[str]], dict[str, tuple[str, float]]]
+
+
+@dataclass
+class IngestStats:
+    """Counts of what ingestion read, kept and rejected."""
+
+    read: int = 0
+    accepted: int = 0
+    quarantined: int = 0
+    exact_duplicates: int = 0
+    near_duplicates: int = 0
+    excluded_by_max_documents: int = 0
+    reasons: Counter[str] = field(default_factory=Counter)
+    per_source: dict[str, int] = field(default_factory=dict)
+    splits: dict[str, int] = field(default_factory=dict)
+    unlicensed_sources: list[str] = field(default_factory=list)
+
+    def as_metadata(self) -> dict[str, Any]:
+        """Plain-data view for logs and asset metadata."""
+        return {
+            "read": self.read,
+            "accepted": self.accepted,
+            "quarantined": self.quarantined,
+            "exact_duplicates": self.exact_duplicates,
+            "near_duplicates": self.near_duplicates,
+            "excluded_by_max_documents": self.excluded_by_max_documents,
+            "quarantine_reasons": dict(self.reasons.most_common()),
+            "per_source": dict(self.per_source),
+            "splits": dict(self.splits),
+            "unlicensed_sources": list(self.unlicensed_sources),
+        }
+
+
+@dataclass
+class IngestResult:
+    """The two tables ingestion writes, plus its counts."""
+
+    documents: pl.DataFrame
+    quarantine: pl.DataFrame
+    stats: IngestStats
+
+
+@dataclass
+class _Accepted:
+    doc_id: str
+    text: str
+    label: str | None
+    answer: str | None
+    split: str
+    source_id: str
+    source_uri: str
+    license: str
+
+
+def _reason_key(reason: str) -> str:
+    return reason.split(":", 1)[0]
+
+
+class _Ingestor:
+    """Walks the records of every source once, accepting or quarantining each."""
+
+    def __init__(self, config: FactoryConfig) -> None:
+        self.config = config
+        self.stats = IngestStats()
+        self.accepted: dict[str, _Accepted] = {}
+        self.quarantine: list[dict[str, Any]] = []
+
+    def reject(self, source_id: str, record: RawRecord, reason: str, doc_id: str | None) -> None:
+        self.quarantine.append(
+            {
+                "source_id": source_id,
+                "source_uri": record.source_uri,
+                "line": record.line,
+                "reason": reason,
+                "raw": record.raw[:RAW_LIMIT],
+                "doc_id": doc_id,
+            }
+        )
+        self.stats.reasons[_reason_key(reason)] += 1
+
+    def add_source(self, source: SourceConfig, records: Iterable[RawRecord]) -> None:
+        license_id = source.license or (STDLIB_LICENSE if source.kind == "stdlib" else None)
+        if license_id is None:
+            self.stats.unlicensed_sources.append(source.id)
+            log.warning(
+                "source %r declares no license: its rows are marked %r and a release built on "
+                "them is blocked for commercial use; set `license` (an SPDX id) on the source",
+                source.id,
+                UNKNOWN_LICENSE,
+            )
+        count = 0
+        for record in records:
+            self.stats.read += 1
+            count += 1
+            self.add_record(source, record, license_id or UNKNOWN_LICENSE)
+        self.stats.per_source[source.id] = count
+
+    def add_record(self, source: SourceConfig, record: RawRecord, license_id: str) -> None:
+        if record.reason is not None:
+            self.reject(source.id, record, record.reason, None)
+            return
+        fields = {source.fields.get(k, k): v for k, v in record.fields.items()}
+        value = fields.get(source.text_field)
+        if value is None:
+            self.reject(source.id, record, f"missing field: {source.text_field!r} is absent or null", None)
+            return
+        text = normalize_text(value if isinstance(value, str) else str(value))
+        ingest = self.config.ingest
+        if not text:
+            self.reject(source.id, record, "empty: no text after normalization", None)
+            return
+        doc_id = content_hash(text)
+        if len(text) < ingest.min_chars:
+            reason = f"too short: {len(text)} chars < ingest.min_chars={ingest.min_chars}"
+            self.reject(source.id, record, reason, doc_id)
+            return
+        if len(text) > ingest.max_chars:
+            reason = f"over-long: {len(text)} chars > ingest.max_chars={ingest.max_chars}"
+            self.reject(source.id, record, reason, doc_id)
+            return
+        task_values = {name: _clean_field(fields.get(name)) for name in TASK_FIELDS}
+        required = REQUIRED_FIELD.get(self.config.task.kind)
+        if required and task_values[required] is None:
+            reason = (
+                f"missing field: task {self.config.task.kind!r} needs {required!r}; map a source "
+                f"column to it with `fields`"
+            )
+            self.reject(source.id, record, reason, doc_id)
+            return
+        split = self.split_of(source, fields, doc_id)
+        if split is None:
+            shown = fields.get(source.split_field or "")
+            reason = f"wrong schema: split value {shown!r} is not train, validation or test"
+            self.reject(source.id, record, reason, doc_id)
+            return
+        kept = self.accepted.get(doc_id)
+        if kept is not None:
+            self.stats.exact_duplicates += 1
+            if (kept.label, kept.answer) != (task_values["label"], task_values["answer"]):
+                reason = f"conflicting duplicate: same text as {doc_id[:12]} with other task fields"
+            else:
+                reason = f"exact duplicate: same text as {kept.source_uri}"
+            self.reject(source.id, record, reason, doc_id)
+            return
+        uri = record.source_uri if record.line is None else f"{record.source_uri}#L{record.line}"
+        self.accepted[doc_id] = _Accepted(
+            doc_id,
+            text,
+            task_values["label"],
+            task_values["answer"],
+            split,
+            source.id,
+            uri,
+            license_id,
+        )
+
+    def split_of(self, source: SourceConfig, fields: dict[str, Any], doc_id: str) -> str | None:
+        if source.split_field:
+            return normalize_split_name(fields.get(source.split_field))
+        return assign_split(doc_id, self.config.splits)
+
+
+def _clean_field(value: Any) -> str | None:
+    if value is None:
+        return None
+    text = normalize_text(str(value))
+    return text or None
+
+
+def ingest_corpus(
+    config: FactoryConfig,
+    previous: pl.DataFrame | None = None,
+    near_duplicates: NearDuplicateFinder | None = None,
+    now: datetime | None = None,
+) -> IngestResult:
+    """Read every configured source and return the documents and the quarantine.
+
+    `previous` (an earlier `corpus_documents`) keeps each row's first `ingested_at`;
+    `near_duplicates` is required when `ingest.near_duplicate_threshold` is set.
+    """
+    ingestor = _Ingestor(config)
+    for source in config.sources:
+        log.info("reading source %r (%s)", source.id, source.kind)
+        ingestor.add_source(source, read_source(source, config))
+    stats = ingestor.stats
+    ordered = sorted(ingestor.accepted.values(), key=lambda d: d.doc_id)
+
+    if config.ingest.near_duplicate_threshold is not None and ordered:
+        if near_duplicates is None:
+            msg = "ingest.near_duplicate_threshold is set but no near-duplicate finder was given"
+            raise ValueError(msg)
+        found = near_duplicates([d.doc_id for d in ordered], [d.text for d in ordered])
+        by_id = {d.doc_id: d for d in ordered}
+        for dup_id, (kept_id, cosine) in sorted(found.items()):
+            dup = by_id[dup_id]
+            reason = f"near duplicate: cosine {cosine:.3f} to {kept_id[:12]}"
+            record = RawRecord(dup.source_uri, None, {}, None, dup.text)
+            ingestor.reject(dup.source_id, record, reason, dup_id)
+        stats.near_duplicates = len(found)
+        ordered = [d for d in ordered if d.doc_id not in found]
+
+    limit = config.ingest.max_documents
+    if limit is not None and len(ordered) > limit:
+        stats.excluded_by_max_documents = len(ordered) - limit
+        ordered = ordered[:limit]
+
+    timestamp = now or datetime.now(UTC)
+    first_seen = _first_seen(previous)
+    documents = pl.DataFrame(
+        {
+            "doc_id": [d.doc_id for d in ordered],
+            "text": [d.text for d in ordered],
+            "label": [d.label for d in ordered],
+            "answer": [d.answer for d in ordered],
+            "split": [d.split for d in ordered],
+            "source_id": [d.source_id for d in ordered],
+            "source_uri": [d.source_uri for d in ordered],
+            "license": [d.license for d in ordered],
+            "ingested_at": [first_seen.get(d.doc_id, timestamp) for d in ordered],
+        },
+        schema=CORPUS_DOCUMENTS.empty().schema,
+    )
+    quarantine = pl.DataFrame(ingestor.quarantine, schema=CORPUS_QUARANTINE.empty().schema)
+    stats.accepted = documents.height
+    stats.quarantined = quarantine.height
+    stats.splits = {k: v for k, v in sorted(Counter(documents["split"].to_list()).items())}
+    return IngestResult(
+        CORPUS_DOCUMENTS.validate(documents), CORPUS_QUARANTINE.validate(quarantine), stats
+    )
+
+
+def _first_seen(previous: pl.DataFrame | None) -> dict[str, datetime]:
+    if previous is None or previous.is_empty() or "ingested_at" not in previous.columns:
+        return {}
+    return dict(zip(previous["doc_id"].to_list(), previous["ingested_at"].to_list(), strict=True))
+
+
+def near_duplicate_pairs(
+    vectors: np.ndarray, threshold: float, block: int = 2048
+) -> dict[int, tuple[int, float]]:
+    """Greedy near-duplicate removal over unit `vectors` (shape (n, d)) in row order.
+
+    Row i is a duplicate when some earlier *kept* row j has cosine >= `threshold`; returns
+    {i: (j, cosine)}. Work is blockwise, so memory stays O(block * n).
+    """
+    n = vectors.shape[0]
+    earlier: list[list[tuple[int, float]]] = [[] for _ in range(n)]
+    for start in range(0, n, block):
+        stop = min(start + block, n)
+        sims = vectors[start:stop] @ vectors[:stop].T
+        for offset in range(stop - start):
+            row = sims[offset, : start + offset]
+            hits = np.nonzero(row >= threshold)[0]
+            if hits.size:
+                earlier[start + offset] = [(int(j), float(row[j])) for j in hits]
+    duplicates: dict[int, tuple[int, float]] = {}
+    for i, candidates in enumerate(earlier):
+        kept = [(j, s) for j, s in candidates if j not in duplicates]
+        if kept:
+            duplicates[i] = max(kept, key=lambda js: js[1])
+    return duplicates

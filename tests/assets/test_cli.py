@@ -1,0 +1,56 @@
+"""The `factory` command line, run as a user runs it."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import yaml
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def _factory(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if k not in {"DAGSTER_HOME", "FACTORY_CONFIG"}}
+    return subprocess.run(
+        [sys.executable, "-m", "assets.cli", *args],
+        cwd=cwd,
+        env=env | {"PYTHONPATH": str(REPO), "COLUMNS": "200"},
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+
+
+def test_run_then_status_through_the_persistent_instance(tmp_path: Path) -> None:
+    config = tmp_path / "factory.yaml"
+    config.write_text(yaml.safe_dump({"home": "proj", "ingest": {"max_documents": 30}}))
+    run = _factory("run", "--config", str(config), cwd=tmp_path)
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert "materialized" in run.stdout
+    assert (tmp_path / "proj" / "dagster" / "dagster.yaml").read_text().count("enabled: false") == 2
+    status = _factory("status", "--config", str(config), cwd=tmp_path)
+    assert status.returncode == 0, status.stderr
+    line = next(x for x in status.stdout.splitlines() if "corpus_documents" in x)
+    assert " 30 " in line
+    assert "never" not in next(x for x in status.stdout.splitlines() if "document_embeddings" in x)
+
+
+def test_errors_are_one_line_without_traceback(tmp_path: Path) -> None:
+    config = tmp_path / "factory.yaml"
+    config.write_text("embedding:\n  modle: x\n")
+    result = _factory("run", "--config", str(config), cwd=tmp_path)
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert result.stderr.strip().startswith("error: invalid config: unknown key 'modle' in embedding")
+
+
+def test_a_failing_step_is_reported_in_one_line(tmp_path: Path) -> None:
+    config = tmp_path / "factory.yaml"
+    config.write_text(yaml.safe_dump({"home": "proj", "sources": [{"id": "x", "kind": "csv", "path": "missing.csv"}]}))
+    result = _factory("run", "--config", str(config), cwd=tmp_path)
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert "missing.csv" in result.stderr and "does not exist" in result.stderr

@@ -1,0 +1,31 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import dagster as dg
+import yaml
+
+from assets.definitions import defs
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def test_definitions_load_and_workspace_points_at_them() -> None:
+    workspace = yaml.safe_load((REPO / "workspace.yaml").read_text())
+    assert workspace["load_from"][0]["python_module"]["module_name"] == "assets.definitions"
+    graph = defs.resolve_asset_graph()
+    keys = {k.to_user_string() for k in graph.get_all_asset_keys()}
+    assert {"corpus_documents", "corpus_quarantine", "document_embeddings"} <= keys
+
+
+def test_every_asset_has_code_version_group_and_description() -> None:
+    graph = defs.resolve_asset_graph()
+    for key in graph.get_all_asset_keys():
+        node = graph.get(key)
+        assert node.code_version, key
+        assert node.group_name and node.group_name != "default", key
+        assert node.description, key
+
+
+def test_definitions_validate() -> None:
+    dg.Definitions.validate_loadable(defs)

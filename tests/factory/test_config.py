@@ -1,0 +1,80 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from factory.config import FactoryConfig, config_keys, load_config
+from factory.errors import ConfigError
+
+
+def test_defaults_describe_the_stdlib_corpus() -> None:
+    cfg = FactoryConfig.from_dict({})
+    assert [s.kind for s in cfg.sources] == ["stdlib"]
+    assert cfg.task.kind == "text"
+    assert cfg.embedding.model == "all-MiniLM-L6-v2"
+
+
+def test_unknown_key_is_named_with_the_valid_ones() -> None:
+    with pytest.raises(ConfigError) as info:
+        FactoryConfig.from_dict({"embedding": {"modle": "x"}})
+    message = str(info.value)
+    assert "unknown key 'modle' in embedding" in message
+    assert "'model'" in message and "'batch_size'" in message
+
+
+def test_unknown_key_inside_a_source_list_item() -> None:
+    with pytest.raises(ConfigError, match=r"unknown key 'paht' in sources\[0\]; expected one of"):
+        FactoryConfig.from_dict({"sources": [{"id": "a", "kind": "jsonl", "paht": "x.jsonl"}]})
+
+
+def test_wrong_value_shows_the_value() -> None:
+    with pytest.raises(ConfigError, match=r"task\.kind.*'translation'"):
+        FactoryConfig.from_dict({"task": {"kind": "translation"}})
+
+
+def test_source_needs_its_path() -> None:
+    with pytest.raises(ConfigError, match="needs `path`"):
+        FactoryConfig.from_dict({"sources": [{"id": "a", "kind": "csv"}]})
+
+
+def test_splits_must_leave_train_rows() -> None:
+    with pytest.raises(ConfigError, match="leaves no train rows"):
+        FactoryConfig.from_dict({"splits": {"validation": 0.5, "test": 0.5}})
+
+
+def test_duplicate_source_ids_rejected() -> None:
+    sources = [{"id": "a", "kind": "stdlib"}, {"id": "a", "kind": "stdlib"}]
+    with pytest.raises(ConfigError, match="repeated"):
+        FactoryConfig.from_dict({"sources": sources})
+
+
+def test_paths_resolve_against_the_config_file(tmp_path: Path) -> None:
+    (tmp_path / "factory.yaml").write_text("home: out\nsources:\n  - {id: d, kind: jsonl, path: d.jsonl}\n")
+    cfg = load_config(tmp_path / "factory.yaml")
+    assert cfg.home_dir == (tmp_path / "out").resolve()
+    assert cfg.resolve(cfg.sources[0].path or "") == (tmp_path / "d.jsonl").resolve()
+
+
+def test_missing_and_malformed_files(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="does not exist"):
+        load_config(tmp_path / "nope.yaml")
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("home: [unclosed\n")
+    with pytest.raises(ConfigError, match="not valid YAML"):
+        load_config(bad)
+    scalar = tmp_path / "scalar.yaml"
+    scalar.write_text("just a string\n")
+    with pytest.raises(ConfigError, match="must hold a mapping"):
+        load_config(scalar)
+
+
+def test_every_key_has_a_description() -> None:
+    keys = config_keys()
+    assert "sources[].license" in keys and "embedding.allow_remote" in keys
+    assert [k for k, d in keys.items() if not d.strip()] == []
+
+
+@pytest.mark.parametrize("example", sorted(Path("examples").glob("*.yaml")))
+def test_shipped_examples_are_valid(example: Path) -> None:
+    assert load_config(example).sources

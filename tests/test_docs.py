@@ -1,0 +1,32 @@
+"""The docs stay true: the README's commands exist, the configuration reference is complete."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from factory.config import config_keys
+from factory.config_reference import render_reference
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def test_configuration_reference_is_generated_from_the_code() -> None:
+    doc = (REPO / "docs" / "configuration.md").read_text(encoding="utf-8")
+    assert doc == render_reference(), "run: factory config-keys --markdown > docs/configuration.md"
+    for key in config_keys():
+        assert f"| `{key}` |" in doc
+
+
+def test_readme_commands_are_make_targets_and_ci_runs_the_test_command() -> None:
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    makefile = (REPO / "Makefile").read_text(encoding="utf-8")
+    targets = set(re.findall(r"^([a-z][a-z-]*):", makefile, flags=re.MULTILINE))
+    for target in re.findall(r"`make ([a-z-]+)`", readme):
+        assert target in targets, f"README names `make {target}` but the Makefile has no such target"
+    assert {"demo", "test"} <= set(re.findall(r"`make ([a-z-]+)`", readme))
+    assert "make test" in (REPO / ".ci" / "run").read_text(encoding="utf-8")
+
+
+def test_changelog_has_an_unreleased_section() -> None:
+    assert "## Unreleased" in (REPO / "CHANGELOG.md").read_text(encoding="utf-8")
