@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 from typing import Annotated
 
+import click
 import typer
 from rich.console import Console
 from rich.table import Table
@@ -31,7 +32,11 @@ errors = Console(stderr=True)
 
 ConfigOption = Annotated[
     Path | None,
-    typer.Option("--config", "-c", help="Path to factory.yaml (default: ./factory.yaml or built-in defaults)."),
+    typer.Option(
+        "--config",
+        "-c",
+        help="Path to factory.yaml (default: ./factory.yaml or built-in defaults).",
+    ),
 ]
 
 
@@ -63,14 +68,14 @@ def run(
     """Materialize the asset graph through the project's persistent Dagster instance."""
     import dagster as dg
 
-    from assets.definitions import ALL_ASSETS, build_resources
+    from assets.definitions import ALL_ASSETS, ALL_CHECKS, build_resources
 
     cfg = _load(config)
     _prepare_instance(cfg, config)
     config_path = str(Path(config).resolve()) if config else None
     with dg.DagsterInstance.get() as instance:
         result = dg.materialize(
-            ALL_ASSETS,
+            [*ALL_ASSETS, *ALL_CHECKS],
             instance=instance,
             resources=build_resources(config_path),
             selection=select or None,
@@ -85,7 +90,17 @@ def run(
         if event.asset_key is not None
     ]
     console.print(f"[green]materialized[/] {', '.join(done)} (run {result.run_id})")
+    for evaluation in result.get_asset_check_evaluations():
+        verdict = "[green]passed[/]" if evaluation.passed else "[yellow]failed[/]"
+        console.print(
+            f"check {evaluation.check_name} on {evaluation.asset_key.to_user_string()}: {verdict}"
+        )
     console.print(f"outputs in {cfg.home_dir}")
+    release = cfg.home_dir / "tables" / "dataset_release.parquet"
+    if "dataset_release" in done and release.exists():
+        import polars as pl
+
+        console.print(f"report: {pl.read_parquet(release)['report_path'][0]}")
 
 
 def _failure_message(result: object) -> str:
@@ -161,7 +176,9 @@ def _format_time(timestamp: float) -> str:
 
 @app.command("config-keys")
 def config_keys_command(
-    markdown: Annotated[bool, typer.Option("--markdown", help="Print the Markdown reference.")] = False,
+    markdown: Annotated[
+        bool, typer.Option("--markdown", help="Print the Markdown reference.")
+    ] = False,
 ) -> None:
     """List every configuration key with its description."""
     if markdown:
@@ -183,15 +200,15 @@ def main() -> None:
         raise SystemExit(exc.exit_code) from None
     except KeyboardInterrupt:
         raise SystemExit(130) from None
-    except Exception as exc:  # click usage errors and anything unexpected: one line, no traceback
-        name = type(exc).__name__
-        text = getattr(exc, "format_message", lambda: str(exc))()
-        raise SystemExit(_print_error(text if name.endswith("UsageError") else f"{name}: {text}"))
+    except click.UsageError as exc:
+        raise SystemExit(_print_error(exc.format_message(), code=2)) from None
+    except Exception as exc:  # anything unexpected: still one line, never a traceback
+        raise SystemExit(_print_error(f"{type(exc).__name__}: {exc}")) from None
 
 
-def _print_error(message: str) -> int:
+def _print_error(message: str, code: int = 1) -> int:
     errors.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
-    return 1 if "Usage" not in message else 2
+    return code
 
 
 if __name__ == "__main__":

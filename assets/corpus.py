@@ -1,11 +1,11 @@
 """Corpus layer: `corpus_documents` and `corpus_quarantine`."""
 
-
 from collections.abc import Iterator
 
 import dagster as dg
 import numpy as np
 
+from assets.lineage_step import lineage_step
 from assets.metadata import table_metadata
 from assets.resources import FactoryResource
 from factory.corpus import NearDuplicateFinder, ingest_corpus, near_duplicate_pairs
@@ -19,7 +19,9 @@ CORPUS_CODE_VERSION = "corpus-v1"
 _CONTENT_COLUMNS = ["doc_id", "label", "answer", "split", "source_id", "license"]
 
 
-def _near_duplicate_finder(factory: FactoryResource, log: dg.DagsterLogManager) -> NearDuplicateFinder:
+def _near_duplicate_finder(
+    factory: FactoryResource, log: dg.DagsterLogManager
+) -> NearDuplicateFinder:
     from factory.embedding import EmbeddingStore, create_embedder
 
     config = factory.config
@@ -55,16 +57,29 @@ def corpus(context: dg.AssetExecutionContext, factory: FactoryResource) -> Itera
     finder = None
     if config.ingest.near_duplicate_threshold is not None:
         finder = _near_duplicate_finder(factory, context.log)
-    previous = read_table(factory.home, "corpus_documents")
-    result = ingest_corpus(config, previous=previous, near_duplicates=finder)
+    with lineage_step(context, factory, "corpus_documents", CORPUS_CODE_VERSION, []) as step:
+        previous = read_table(factory.home, "corpus_documents")
+        result = ingest_corpus(config, previous=previous, near_duplicates=finder)
+        params = config.ingest.model_dump(mode="json") | {"splits": config.splits.model_dump()}
+        docs_version = fingerprint(
+            CORPUS_CODE_VERSION,
+            params,
+            frame_fingerprint(result.documents, ["text", *_CONTENT_COLUMNS]),
+        )
+        quarantine = result.quarantine
+        quarantine_version = fingerprint(
+            CORPUS_CODE_VERSION, params, frame_fingerprint(quarantine, quarantine.columns)
+        )
+        step.params = params | {
+            "sources": [s.model_dump(mode="json") for s in config.sources],
+            "task": config.task.kind,
+        }
+        step.output("corpus_documents", result.documents, CORPUS_DOCUMENTS, docs_version)
+        step.output("corpus_quarantine", quarantine, CORPUS_QUARANTINE, quarantine_version)
     stats = result.stats.as_metadata()
     context.log.info(f"ingested {stats['accepted']} documents, quarantined {stats['quarantined']}")
     for source_id in stats["unlicensed_sources"]:
         context.log.warning(f"source {source_id!r} declares no license; its rows are 'unknown'")
-    params = config.ingest.model_dump(mode="json") | {"splits": config.splits.model_dump()}
-    docs_version = fingerprint(
-        CORPUS_CODE_VERSION, params, frame_fingerprint(result.documents, ["text", *_CONTENT_COLUMNS])
-    )
     yield dg.Output(
         result.documents,
         "corpus_documents",
@@ -76,13 +91,10 @@ def corpus(context: dg.AssetExecutionContext, factory: FactoryResource) -> Itera
             "splits": dg.MetadataValue.json(stats["splits"]),
         },
     )
-    quarantine = result.quarantine
     yield dg.Output(
         quarantine,
         "corpus_quarantine",
-        data_version=dg.DataVersion(
-            fingerprint(CORPUS_CODE_VERSION, params, frame_fingerprint(quarantine, quarantine.columns))
-        ),
+        data_version=dg.DataVersion(quarantine_version),
         metadata={
             **table_metadata(quarantine, CORPUS_QUARANTINE, ["source_uri", "line", "reason"]),
             "reasons": dg.MetadataValue.json(stats["quarantine_reasons"]),

@@ -1,16 +1,30 @@
 """The one `dg.Definitions` of the project; `workspace.yaml` and the CLI load it."""
 
-
 import dagster as dg
 
 from assets.corpus import corpus
 from assets.embeddings import document_embeddings
+from assets.gaps import coverage_gaps
 from assets.io_managers import LanceIOManager, ParquetIOManager
-from assets.resources import FactoryResource
+from assets.map import semantic_map_and_clusters
+from assets.release import dataset_release
+from assets.resources import FactoryResource, TeacherResource
+from assets.students import student_checkpoint
+from assets.synthesis import synthetic_samples_and_rejects
+from checks.dagster_checks import build_sample_checks
 
-__all__ = ["ALL_ASSETS", "build_resources", "defs"]
+__all__ = ["ALL_ASSETS", "ALL_CHECKS", "build_resources", "defs"]
 
-ALL_ASSETS = [corpus, document_embeddings]
+ALL_ASSETS = [
+    corpus,
+    document_embeddings,
+    semantic_map_and_clusters,
+    coverage_gaps,
+    synthetic_samples_and_rejects,
+    student_checkpoint,
+    dataset_release,
+]
+ALL_CHECKS = build_sample_checks("synthetic_samples")
 
 
 def build_resources(config_path: str | None = None) -> dict[str, object]:
@@ -18,9 +32,10 @@ def build_resources(config_path: str | None = None) -> dict[str, object]:
     factory = FactoryResource(config_path=config_path)
     return {
         "factory": factory,
+        "teacher": TeacherResource(factory=factory),
         "io_manager": ParquetIOManager(factory=factory),
         "lance_io_manager": LanceIOManager(factory=factory),
     }
 
 
-defs = dg.Definitions(assets=ALL_ASSETS, resources=build_resources())
+defs = dg.Definitions(assets=ALL_ASSETS, asset_checks=ALL_CHECKS, resources=build_resources())

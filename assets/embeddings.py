@@ -1,9 +1,9 @@
 """Embeddings layer: `document_embeddings` in LanceDB, cached by content hash and model."""
 
-
 import dagster as dg
 import polars as pl
 
+from assets.lineage_step import lineage_step
 from assets.metadata import table_metadata
 from assets.resources import FactoryResource
 from factory.hashing import fingerprint, frame_fingerprint
@@ -33,12 +33,17 @@ def document_embeddings(
     def progress(done: int, _: int) -> None:
         context.log.info(f"embedded {done}/{total} documents")
 
-    frame, stats = store.embed_documents(corpus_documents, embedder, progress=progress)
-    version = fingerprint(
-        EMBEDDINGS_CODE_VERSION,
-        embedder.fingerprint,
-        frame_fingerprint(corpus_documents, ["doc_id", "split"]),
-    )
+    job = "document_embeddings"
+    with lineage_step(context, factory, job, EMBEDDINGS_CODE_VERSION, ["corpus_documents"]) as step:
+        frame, stats = store.embed_documents(corpus_documents, embedder, progress=progress)
+        version = fingerprint(
+            EMBEDDINGS_CODE_VERSION,
+            embedder.fingerprint,
+            frame_fingerprint(corpus_documents, ["doc_id", "split"]),
+        )
+        step.params = config.embedding.model_dump(mode="json", exclude={"api_key_env"})
+        step.models = {"embedder": embedder.fingerprint_info()}
+        step.output(job, frame, DOCUMENT_EMBEDDINGS, version)
     rate = stats.embedded / stats.seconds if stats.seconds > 0 else 0.0
     context.log.info(
         f"{stats.embedded} embedded, {stats.cached} from cache, {stats.seconds:.1f} s "

@@ -18,7 +18,7 @@ nux:
 
 
 def dagster_home(config: FactoryConfig) -> Path:
-    """Create (if needed) and return `HOME/dagster` with a `dagster.yaml` that disables telemetry."""
+    """Create and return `HOME/dagster`, with a `dagster.yaml` that disables telemetry."""
     home = config.home_dir / "dagster"
     home.mkdir(parents=True, exist_ok=True)
     settings = home / "dagster.yaml"

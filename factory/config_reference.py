@@ -29,7 +29,9 @@ def _default(config: FactoryConfig, key: str) -> str:
     value: Any = config
     for part in key.replace("[]", ".0").split("."):
         value = value[int(part)] if part.isdigit() else getattr(value, part)
-    if isinstance(value, BaseModel) or (isinstance(value, list) and value and isinstance(value[0], BaseModel)):
+    if isinstance(value, BaseModel) or (
+        isinstance(value, list) and value and isinstance(value[0], BaseModel)
+    ):
         return ""
     return f"`{json.dumps(value)}`"
 

@@ -14,9 +14,16 @@ import polars as pl
 from factory.errors import SchemaError
 
 __all__ = [
+    "CLUSTERS",
     "CORPUS_DOCUMENTS",
     "CORPUS_QUARANTINE",
+    "COVERAGE_GAPS",
+    "DATASET_RELEASE",
     "DOCUMENT_EMBEDDINGS",
+    "SEMANTIC_MAP",
+    "STUDENT_CHECKPOINT",
+    "SYNTHETIC_REJECTS",
+    "SYNTHETIC_SAMPLES",
     "Column",
     "TableSchema",
     "vector_dtype",
@@ -50,7 +57,7 @@ class TableSchema:
         return pl.DataFrame(schema={c.name: c.dtype for c in self.columns})
 
     def validate(self, df: pl.DataFrame) -> pl.DataFrame:
-        """Return `df` with columns in declared order, or raise `SchemaError` naming every mismatch."""
+        """`df` with columns in declared order; `SchemaError` naming every mismatch otherwise."""
         problems: list[str] = []
         missing = [c.name for c in self.columns if c.name not in df.columns]
         extra = [c for c in df.columns if c not in self.column_names]
@@ -86,7 +93,7 @@ def _dtype_name(dtype: pl.DataType | type[pl.DataType]) -> str:
 
 
 def _dtype_matches(actual: pl.DataType, declared: pl.DataType | type[pl.DataType]) -> bool:
-    if declared is pl.Array or isinstance(declared, pl.Array) and declared.size == 0:
+    if declared is pl.Array or (isinstance(declared, pl.Array) and declared.size == 0):
         return isinstance(actual, pl.Array) and actual.inner == pl.Float32
     if isinstance(declared, type):
         return actual.base_type() == declared
@@ -131,5 +138,107 @@ DOCUMENT_EMBEDDINGS = TableSchema(
         Column("split", pl.String, "train, validation or test"),
         Column("vector", pl.Array, "L2-normalized float32 embedding"),
         Column("model_fingerprint", pl.String, "fingerprint of the embedding model"),
+    ),
+)
+
+SEMANTIC_MAP = TableSchema(
+    "semantic_map",
+    (
+        Column("doc_id", pl.String, "the mapped document"),
+        Column("split", pl.String, "train, validation or test"),
+        Column("x", pl.Float32, "2-D display projection, first axis"),
+        Column("y", pl.Float32, "2-D display projection, second axis"),
+        Column("cluster_id", pl.Int64, "HDBSCAN cluster; -1 is noise"),
+        Column("membership", pl.Float32, "HDBSCAN membership strength in [0, 1]"),
+        Column("density", pl.Float32, "mean cosine similarity to the k nearest train documents"),
+    ),
+)
+
+CLUSTERS = TableSchema(
+    "clusters",
+    (
+        Column("cluster_id", pl.Int64, "HDBSCAN cluster id (noise is not listed)"),
+        Column("size", pl.Int64, "documents in the cluster (all splits)"),
+        Column("train_size", pl.Int64, "train documents in the cluster"),
+        Column("centroid", pl.Array, "unit-length mean embedding of the train members"),
+        Column("keywords", pl.List(pl.String), "top class-based TF-IDF terms of the train members"),
+        Column("label", pl.String, "short readable label built from the keywords"),
+    ),
+)
+
+COVERAGE_GAPS = TableSchema(
+    "coverage_gaps",
+    (
+        Column("gap_id", pl.String, "stable id: hash of kind, anchors and target"),
+        Column("rank", pl.Int64, "1 = most important"),
+        Column(
+            "kind", pl.String, "sparse_region, bridge, coverage, under_represented, student_failure"
+        ),
+        Column("score", pl.Float64, "importance in [0, 1] (documented per kind)"),
+        Column("target", pl.Array, "unit-length target vector in embedding space"),
+        Column("anchor_doc_ids", pl.List(pl.String), "train documents nearest the target"),
+        Column(
+            "cluster_id",
+            pl.Int64,
+            "cluster the gap lies in or next to; -1 when none",
+            nullable=True,
+        ),
+        Column("budget", pl.Int64, "synthetic samples requested for this gap"),
+        Column("rationale", pl.String, "why this is a gap, in words"),
+    ),
+)
+
+SYNTHETIC_SAMPLES = TableSchema(
+    "synthetic_samples",
+    (
+        Column("sample_id", pl.String, "hash of gap, target index, seed and text"),
+        Column("text", pl.String, "the sample (the question for qa)"),
+        Column("label", pl.String, "class label (classification)", nullable=True),
+        Column("answer", pl.String, "answer (qa)", nullable=True),
+        Column("gap_id", pl.String, "the gap it was made for"),
+        Column("method", pl.String, "interpolate, perturb or adversarial"),
+        Column("parent_doc_ids", pl.List(pl.String), "train documents shown to the teacher"),
+        Column("target_cosine", pl.Float64, "cosine between the best anchor and the target"),
+        Column("achieved_cosine", pl.Float64, "cosine between the sample and the target"),
+        Column("candidates", pl.Int64, "teacher candidates tried (best of n)"),
+        Column("teacher_fingerprint", pl.String, "fingerprint of the teacher model"),
+        Column("prompt_template_hash", pl.String, "SHA-256 of the prompt template"),
+        Column("sampling_params", pl.String, "JSON of temperature, top_p, max_tokens"),
+        Column("seed", pl.Int64, "seed of the kept candidate's request"),
+        Column("curriculum_stage", pl.Int64, "stage of the curriculum (0 = first)"),
+        Column("run_id", pl.String, "Dagster run that made it"),
+    ),
+)
+
+SYNTHETIC_REJECTS = TableSchema(
+    "synthetic_rejects",
+    (*SYNTHETIC_SAMPLES.columns, Column("reason", pl.String, "the row filter that rejected it")),
+)
+
+STUDENT_CHECKPOINT = TableSchema(
+    "student_checkpoint",
+    (
+        Column("checkpoint_path", pl.String, "folder with the LoRA adapter"),
+        Column("checkpoint_hash", pl.String, "SHA-256 over the adapter files"),
+        Column("base_model_fingerprint", pl.String, "hash of the base model weights"),
+        Column("training_data_version", pl.String, "fingerprint of the training rows"),
+        Column("hyperparameters", pl.String, "JSON of the training parameters"),
+        Column("train_rows", pl.Int64, "real train rows used"),
+        Column("synthetic_rows", pl.Int64, "synthetic rows used"),
+        Column("steps", pl.Int64, "optimizer steps taken"),
+        Column("perplexity_before", pl.Float64, "validation perplexity of the base model"),
+        Column("perplexity_after", pl.Float64, "validation perplexity after fine-tuning"),
+    ),
+)
+
+DATASET_RELEASE = TableSchema(
+    "dataset_release",
+    (
+        Column("release_path", pl.String, "folder of the release"),
+        Column("report_path", pl.String, "the HTML report inside it"),
+        Column("synthetic_rows", pl.Int64, "synthetic rows released"),
+        Column("train_rows", pl.Int64, "real train rows released"),
+        Column("checks_passed", pl.Int64, "gate metrics that passed"),
+        Column("checks_failed", pl.Int64, "gate metrics that failed"),
     ),
 )

@@ -38,7 +38,9 @@ def banking77_dir() -> Path:
     """The banking77 folder of the shared data; skips when it is absent."""
     root = test_data_dir()
     if root is None or not (root / "banking77" / "train.csv").is_file():
-        pytest.skip("banking77 not found: set FACTORY_TEST_DATA or place shared/data beside the repo")
+        pytest.skip(
+            "banking77 not found: set FACTORY_TEST_DATA or place shared/data beside the repo"
+        )
     return root / "banking77"
 
 
@@ -56,4 +58,4 @@ def minilm() -> Iterator[object]:
     """The real default embedder (all-MiniLM-L6-v2 from its PyPI package), loaded once."""
     from factory.embedding import SentenceTransformerEmbedder
 
-    yield SentenceTransformerEmbedder("all-MiniLM-L6-v2", device="cpu")
+    return SentenceTransformerEmbedder("all-MiniLM-L6-v2", device="cpu")

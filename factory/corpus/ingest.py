@@ -151,7 +151,9 @@ class _Ingestor:
         fields = {source.fields.get(k, k): v for k, v in record.fields.items()}
         value = fields.get(source.text_field)
         if value is None:
-            self.reject(source.id, record, f"missing field: {source.text_field!r} is absent or null", None)
+            self.reject(
+                source.id, record, f"missing field: {source.text_field!r} is absent or null", None
+            )
             return
         text = normalize_text(value if isinstance(value, str) else str(value))
         ingest = self.config.ingest

@@ -58,7 +58,9 @@ def _read_bytes(source: SourceConfig, path: Path) -> bytes:
         msg = f"source {source.id!r}: cannot read {str(path)!r}: {exc.strerror or exc}"
         raise SourceError(msg) from exc
     if not data.strip():
-        msg = f"source {source.id!r}: file {str(path)!r} is empty; remove the source or fill the file"
+        msg = (
+            f"source {source.id!r}: file {str(path)!r} is empty; remove the source or fill the file"
+        )
         raise SourceError(msg)
     return data
 
@@ -93,7 +95,9 @@ def read_jsonl(source: SourceConfig, config: FactoryConfig) -> Iterator[RawRecor
             continue
         if not isinstance(obj, dict):
             kind = type(obj).__name__
-            yield RawRecord.rejected(uri, number, f"wrong schema: a JSON {kind}, not an object", line)
+            yield RawRecord.rejected(
+                uri, number, f"wrong schema: a JSON {kind}, not an object", line
+            )
             continue
         if not checked_header:
             _require_field(source, uri, list(obj))
@@ -190,7 +194,9 @@ def read_folder(source: SourceConfig, config: FactoryConfig) -> Iterator[RawReco
     if not root.is_dir():
         msg = f"source {source.id!r}: folder {str(root)!r} does not exist; fix `path` in the config"
         raise SourceError(msg)
-    files = sorted(p for p in root.rglob("*") if p.suffix.lower() in {".txt", ".md"} and p.is_file())
+    files = sorted(
+        p for p in root.rglob("*") if p.suffix.lower() in {".txt", ".md"} and p.is_file()
+    )
     if not files:
         msg = f"source {source.id!r}: folder {str(root)!r} holds no .txt or .md files"
         raise SourceError(msg)
@@ -250,7 +256,9 @@ def _dataset_records(source: SourceConfig, uri: str, loaded: Any) -> Iterator[Ra
     if isinstance(loaded, datasets.DatasetDict):
         names = [source.dataset_split] if source.dataset_split else sorted(loaded)
         if source.dataset_split and source.dataset_split not in loaded:
-            msg = f"source {source.id!r}: no split {source.dataset_split!r}; it has {sorted(loaded)}"
+            msg = (
+                f"source {source.id!r}: no split {source.dataset_split!r}; it has {sorted(loaded)}"
+            )
             raise SourceError(msg)
         parts = [(name, loaded[name]) for name in names]
     else:

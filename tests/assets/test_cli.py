@@ -44,13 +44,57 @@ def test_errors_are_one_line_without_traceback(tmp_path: Path) -> None:
     result = _factory("run", "--config", str(config), cwd=tmp_path)
     assert result.returncode == 1
     assert "Traceback" not in result.stderr
-    assert result.stderr.strip().startswith("error: invalid config: unknown key 'modle' in embedding")
+    assert result.stderr.strip().startswith(
+        "error: invalid config: unknown key 'modle' in embedding"
+    )
 
 
 def test_a_failing_step_is_reported_in_one_line(tmp_path: Path) -> None:
     config = tmp_path / "factory.yaml"
-    config.write_text(yaml.safe_dump({"home": "proj", "sources": [{"id": "x", "kind": "csv", "path": "missing.csv"}]}))
+    config.write_text(
+        yaml.safe_dump(
+            {"home": "proj", "sources": [{"id": "x", "kind": "csv", "path": "missing.csv"}]}
+        )
+    )
     result = _factory("run", "--config", str(config), cwd=tmp_path)
     assert result.returncode == 1
     assert "Traceback" not in result.stderr
-    assert "missing.csv" in result.stderr and "does not exist" in result.stderr
+    assert "missing.csv" in result.stderr
+    assert "does not exist" in result.stderr
+
+
+def test_ui_serves_the_definitions_on_loopback(tmp_path: Path) -> None:
+    import socket
+    import time
+    import urllib.request
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    config = tmp_path / "factory.yaml"
+    config.write_text(yaml.safe_dump({"home": "proj"}))
+    env = {k: v for k, v in os.environ.items() if k not in {"DAGSTER_HOME", "FACTORY_CONFIG"}}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "assets.cli", "ui", "--config", str(config), "--port", str(port)],
+        cwd=tmp_path,
+        env=env | {"PYTHONPATH": str(REPO)},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + 120
+        body = ""
+        while time.monotonic() < deadline and not body:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/server_info", timeout=5) as r:
+                    body = r.read().decode()
+            except OSError:
+                time.sleep(1)
+        assert "dagster_webserver_version" in body
+        assert (tmp_path / "proj" / "dagster" / "dagster.yaml").exists()
+    finally:
+        import signal
+
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=30)

@@ -55,7 +55,7 @@ def test_materialize_corpus_and_embeddings_incrementally(
 ) -> None:
     lines = (banking77_dir / "train.csv").read_text(encoding="utf-8").splitlines(keepends=True)
     csv_path = tmp_path / "slice.csv"
-    csv_path.write_text("".join(lines[:201]) + "a malformed \"row,card_arrival\n", encoding="utf-8")
+    csv_path.write_text("".join(lines[:201]) + 'a malformed "row,card_arrival\n', encoding="utf-8")
     config = _write_config(tmp_path, csv_path)
 
     first = _materialize(config, instance)
@@ -65,7 +65,8 @@ def test_materialize_corpus_and_embeddings_incrementally(
     assert docs.height + quarantine.height == 201
     assert quarantine["reason"].str.starts_with("malformed CSV").any()
     meta = _metadata(first, "document_embeddings")
-    assert meta["embedded"] == docs.height and meta["from_cache"] == 0
+    assert meta["embedded"] == docs.height
+    assert meta["from_cache"] == 0
     assert meta["dagster/row_count"] == docs.height
 
     from factory.embedding import EmbeddingStore
@@ -76,10 +77,9 @@ def test_materialize_corpus_and_embeddings_incrementally(
 
     second = _materialize(config, instance)
     meta2 = _metadata(second, "document_embeddings")
-    assert meta2["embedded"] == 0 and meta2["from_cache"] == docs.height
-    versions = [
-        instance.get_latest_data_version_record(dg.AssetKey("corpus_documents"))
-    ]
+    assert meta2["embedded"] == 0
+    assert meta2["from_cache"] == docs.height
+    versions = [instance.get_latest_data_version_record(dg.AssetKey("corpus_documents"))]
     assert versions
 
     csv_path.write_text("".join(lines[:211]), encoding="utf-8")

@@ -23,7 +23,7 @@ def test_every_asset_has_code_version_group_and_description() -> None:
     for key in graph.get_all_asset_keys():
         node = graph.get(key)
         assert node.code_version, key
-        assert node.group_name and node.group_name != "default", key
+        assert node.group_name not in {None, "default"}, key
         assert node.description, key
 
 

@@ -20,7 +20,8 @@ def test_unknown_key_is_named_with_the_valid_ones() -> None:
         FactoryConfig.from_dict({"embedding": {"modle": "x"}})
     message = str(info.value)
     assert "unknown key 'modle' in embedding" in message
-    assert "'model'" in message and "'batch_size'" in message
+    assert "'model'" in message
+    assert "'batch_size'" in message
 
 
 def test_unknown_key_inside_a_source_list_item() -> None:
@@ -50,7 +51,9 @@ def test_duplicate_source_ids_rejected() -> None:
 
 
 def test_paths_resolve_against_the_config_file(tmp_path: Path) -> None:
-    (tmp_path / "factory.yaml").write_text("home: out\nsources:\n  - {id: d, kind: jsonl, path: d.jsonl}\n")
+    (tmp_path / "factory.yaml").write_text(
+        "home: out\nsources:\n  - {id: d, kind: jsonl, path: d.jsonl}\n"
+    )
     cfg = load_config(tmp_path / "factory.yaml")
     assert cfg.home_dir == (tmp_path / "out").resolve()
     assert cfg.resolve(cfg.sources[0].path or "") == (tmp_path / "d.jsonl").resolve()
@@ -71,7 +74,8 @@ def test_missing_and_malformed_files(tmp_path: Path) -> None:
 
 def test_every_key_has_a_description() -> None:
     keys = config_keys()
-    assert "sources[].license" in keys and "embedding.allow_remote" in keys
+    assert "sources[].license" in keys
+    assert "embedding.allow_remote" in keys
     assert [k for k, d in keys.items() if not d.strip()] == []
 
 

@@ -25,7 +25,9 @@ def test_content_hash_is_sha256_hex() -> None:
 
 def test_frame_fingerprint_follows_content() -> None:
     vectors = np.eye(2, dtype=np.float32)
-    a = pl.DataFrame({"id": ["x", "y"], "v": vectors}, schema={"id": pl.String, "v": pl.Array(pl.Float32, 2)})
+    a = pl.DataFrame(
+        {"id": ["x", "y"], "v": vectors}, schema={"id": pl.String, "v": pl.Array(pl.Float32, 2)}
+    )
     b = a.with_columns(pl.Series("id", ["x", "z"]))
     assert frame_fingerprint(a, ["id", "v"]) == frame_fingerprint(a.clone(), ["id", "v"])
     assert frame_fingerprint(a, ["id", "v"]) != frame_fingerprint(b, ["id", "v"])

@@ -8,7 +8,6 @@ from pathlib import Path
 
 import numpy as np
 import polars as pl
-import pytest
 
 from factory.config import FactoryConfig, SplitConfig
 from factory.corpus import assign_split, ingest_corpus, near_duplicate_pairs, normalize_text
@@ -25,7 +24,8 @@ def test_split_is_deterministic_and_roughly_proportional() -> None:
     splits = [assign_split(i, SplitConfig(validation=0.1, test=0.2)) for i in ids]
     assert splits == [assign_split(i, SplitConfig(validation=0.1, test=0.2)) for i in ids]
     share = {s: splits.count(s) / len(splits) for s in ("train", "validation", "test")}
-    assert abs(share["test"] - 0.2) < 0.01 and abs(share["validation"] - 0.1) < 0.01
+    assert abs(share["test"] - 0.2) < 0.01
+    assert abs(share["validation"] - 0.1) < 0.01
     other = [assign_split(i, SplitConfig(salt="other")) for i in ids[:2000]]
     assert other != splits[:2000]
 
@@ -38,14 +38,17 @@ def _banking(banking77_slice: Path, **extra: object) -> FactoryConfig:
         "fields": {"category": "label"},
         "license": "CC-BY-4.0",
     }
-    return FactoryConfig.from_dict({"task": {"kind": "classification"}, "sources": [source], **extra})
+    return FactoryConfig.from_dict(
+        {"task": {"kind": "classification"}, "sources": [source], **extra}
+    )
 
 
 def test_banking77_keeps_labels_ids_and_splits(banking77_slice: Path) -> None:
     result = ingest_corpus(_banking(banking77_slice))
     docs = result.documents
     assert docs.height + result.quarantine.height == 400
-    assert docs["label"].null_count() == 0 and docs["label"].n_unique() > 1
+    assert docs["label"].null_count() == 0
+    assert docs["label"].n_unique() > 1
     assert docs["doc_id"].to_list() == sorted(docs["doc_id"].to_list())
     assert all(content_hash(t) == d for t, d in zip(docs["text"], docs["doc_id"], strict=True))
     assert set(docs["license"]) == {"CC-BY-4.0"}
@@ -70,7 +73,10 @@ def test_duplicates_are_counted_and_kept_in_quarantine(tmp_path: Path) -> None:
     rows = [("Hello  world", "a"), ("Hello world", "a"), ("Hello world", "b"), ("Other", "c")]
     (tmp_path / "d.jsonl").write_text("\n".join(json.dumps({"text": t, "y": y}) for t, y in rows))
     cfg = FactoryConfig.from_dict(
-        {"task": {"kind": "classification"}, "sources": [{"id": "s", "kind": "jsonl", "path": "d.jsonl", "fields": {"y": "label"}}]},
+        {
+            "task": {"kind": "classification"},
+            "sources": [{"id": "s", "kind": "jsonl", "path": "d.jsonl", "fields": {"y": "label"}}],
+        },
         base_dir=tmp_path,
     )
     result = ingest_corpus(cfg)
@@ -85,7 +91,18 @@ def test_duplicates_are_counted_and_kept_in_quarantine(tmp_path: Path) -> None:
 def test_classification_rows_without_a_label_are_quarantined(tmp_path: Path) -> None:
     (tmp_path / "d.csv").write_text("text,category\nhas label,x\nno label,\n")
     cfg = FactoryConfig.from_dict(
-        {"task": {"kind": "classification"}, "sources": [{"id": "s", "kind": "csv", "path": "d.csv", "fields": {"category": "label"}, "license": "MIT"}]},
+        {
+            "task": {"kind": "classification"},
+            "sources": [
+                {
+                    "id": "s",
+                    "kind": "csv",
+                    "path": "d.csv",
+                    "fields": {"category": "label"},
+                    "license": "MIT",
+                }
+            ],
+        },
         base_dir=tmp_path,
     )
     result = ingest_corpus(cfg)
@@ -96,7 +113,11 @@ def test_classification_rows_without_a_label_are_quarantined(tmp_path: Path) -> 
 def test_user_split_column_wins_and_bad_values_are_quarantined(tmp_path: Path) -> None:
     (tmp_path / "d.csv").write_text("text,part\na doc,train\nb doc,dev\nc doc,holdout\n")
     cfg = FactoryConfig.from_dict(
-        {"sources": [{"id": "s", "kind": "csv", "path": "d.csv", "split_field": "part", "license": "MIT"}]},
+        {
+            "sources": [
+                {"id": "s", "kind": "csv", "path": "d.csv", "split_field": "part", "license": "MIT"}
+            ]
+        },
         base_dir=tmp_path,
     )
     result = ingest_corpus(cfg)
@@ -130,10 +151,17 @@ def test_near_duplicate_pairs_are_greedy_over_kept_rows() -> None:
 
 
 def test_near_duplicates_with_the_real_embedder(tmp_path: Path, minilm: object) -> None:
-    texts = ["How do I reset my card PIN?", "How can I reset the PIN of my card?", "What is the weather like?"]
+    texts = [
+        "How do I reset my card PIN?",
+        "How can I reset the PIN of my card?",
+        "What is the weather like?",
+    ]
     (tmp_path / "d.jsonl").write_text("\n".join(json.dumps({"text": t}) for t in texts))
     cfg = FactoryConfig.from_dict(
-        {"sources": [{"id": "s", "kind": "jsonl", "path": "d.jsonl", "license": "MIT"}], "ingest": {"near_duplicate_threshold": 0.9}},
+        {
+            "sources": [{"id": "s", "kind": "jsonl", "path": "d.jsonl", "license": "MIT"}],
+            "ingest": {"near_duplicate_threshold": 0.9},
+        },
         base_dir=tmp_path,
     )
 

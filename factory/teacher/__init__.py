@@ -1,0 +1,33 @@
+"""Teacher layer: the chat backend ABC, the OpenAI-compatible client and its launcher.
+
+Example:
+    >>> from factory.config import TeacherConfig
+    >>> with start_teacher(TeacherConfig(), log_dir=tmp) as teacher:  # doctest: +SKIP
+    ...     teacher.complete([{"role": "user", "content": "Hi"}], temperature=0.8,
+    ...                      top_p=0.95, max_tokens=16, seed=1).finish_reason
+    'stop'
+"""
+
+from __future__ import annotations
+
+from factory.teacher.base import ChatRequest, Completion, Messages, Teacher
+from factory.teacher.launch import TEACHER_BACKENDS, start_teacher
+from factory.teacher.openai_chat import (
+    WEIGHTS_UNVERIFIABLE,
+    OpenAIChatTeacher,
+    check_teacher_endpoint,
+    weights_hash,
+)
+
+__all__ = [
+    "TEACHER_BACKENDS",
+    "WEIGHTS_UNVERIFIABLE",
+    "ChatRequest",
+    "Completion",
+    "Messages",
+    "OpenAIChatTeacher",
+    "Teacher",
+    "check_teacher_endpoint",
+    "start_teacher",
+    "weights_hash",
+]

@@ -1,0 +1,68 @@
+"""Start the configured teacher: a local llama.cpp server, or an already running endpoint.
+
+Example:
+    >>> with start_teacher(TeacherConfig(), log_dir=tmp) as teacher:  # doctest: +SKIP
+    ...     teacher.fingerprint_info()["weights_verifiable"]
+    True
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
+from pathlib import Path
+
+from factory.config import TeacherConfig
+from factory.errors import ConfigError
+from factory.teacher.base import Teacher
+from factory.teacher.openai_chat import OpenAIChatTeacher
+
+__all__ = ["TEACHER_BACKENDS", "start_teacher"]
+
+
+@contextlib.contextmanager
+def _llama_cpp(config: TeacherConfig, log_dir: Path) -> Iterator[Teacher]:
+    from factory.models import smollm2_gguf_path
+    from factory.serving import LlamaServer
+
+    model = Path(config.model_path).expanduser() if config.model_path else smollm2_gguf_path()
+    server = LlamaServer(
+        model, log_dir=log_dir, alias=config.model, n_ctx=config.n_ctx, n_threads=config.n_threads
+    )
+    with server:
+        yield OpenAIChatTeacher(
+            server.base_url, config.model, timeout_s=config.timeout_s, weights_path=model
+        )
+
+
+@contextlib.contextmanager
+def _openai(config: TeacherConfig, log_dir: Path) -> Iterator[Teacher]:
+    if not config.base_url:
+        msg = (
+            "teacher.backend 'openai' needs teacher.base_url; set it to the server's base URL, "
+            "e.g. http://127.0.0.1:8000/v1"
+        )
+        raise ConfigError(msg)
+    yield OpenAIChatTeacher(
+        config.base_url,
+        config.model,
+        api_key_env=config.api_key_env,
+        allow_remote=config.allow_remote,
+        timeout_s=config.timeout_s,
+    )
+
+
+TEACHER_BACKENDS: dict[str, Callable[[TeacherConfig, Path], AbstractContextManager[Teacher]]] = {
+    "llama-cpp": _llama_cpp,
+    "openai": _openai,
+}
+"""Teacher backends by the name in `teacher.backend`."""
+
+
+def start_teacher(config: TeacherConfig, log_dir: Path) -> AbstractContextManager[Teacher]:
+    """Context manager yielding the configured teacher; a server it started stops on exit."""
+    if config.backend not in TEACHER_BACKENDS:
+        msg = f"unknown teacher {config.backend!r}; expected one of {sorted(TEACHER_BACKENDS)}"
+        raise ConfigError(msg)
+    return TEACHER_BACKENDS[config.backend](config, Path(log_dir))

@@ -1,0 +1,286 @@
+"""Any OpenAI-compatible `/chat/completions` endpoint (llama.cpp, vLLM, TGI, Ollama, OpenAI).
+
+Text leaves the machine only by opt-in: an endpoint off loopback needs `allow_remote=True`.
+The API key is read from the environment at call time and never stored, logged or hashed.
+
+Example:
+    >>> teacher = OpenAIChatTeacher("http://127.0.0.1:8080/v1", "smollm2")  # doctest: +SKIP
+    >>> teacher.complete([{"role": "user", "content": "Hi"}], temperature=0.8, top_p=0.95,
+    ...                  max_tokens=16, seed=1).text  # doctest: +SKIP
+    'Hello! How can I help you today?'
+"""
+
+from __future__ import annotations
+
+import email.utils
+import logging
+import os
+import random
+import threading
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from factory.embedding.openai_compat import check_endpoint, is_loopback
+from factory.errors import BackendError, ConfigError, RemoteNotAllowedError
+from factory.hashing import fingerprint, hash_file
+from factory.teacher.base import Completion, Messages, Teacher
+
+__all__ = ["WEIGHTS_UNVERIFIABLE", "OpenAIChatTeacher", "check_teacher_endpoint", "weights_hash"]
+
+WEIGHTS_UNVERIFIABLE = "weights unverifiable"
+_RETRY_STATUS = frozenset({408, 409, 429, 500, 502, 503, 504})
+_LOG = logging.getLogger(__name__)
+_HASH_LOCK = threading.Lock()
+_WEIGHT_HASHES: dict[tuple[str, int, int], str] = {}
+
+
+class OpenAIChatTeacher(Teacher):
+    """A teacher behind the OpenAI-compatible chat API; local weights make it verifiable."""
+
+    max_tries: int = 4
+    """Attempts per request on 408/409/429/5xx, timeouts and connection errors."""
+    backoff_s: float = 0.5
+    """First wait between attempts; doubles each time (with jitter) unless Retry-After says."""
+    max_wait_s: float = 30.0
+    """Longest wait between attempts, Retry-After included."""
+
+    def __init__(
+        self,
+        base_url: str,
+        model: str,
+        api_key_env: str | None = None,
+        allow_remote: bool = False,
+        timeout_s: float = 120.0,
+        weights_path: Path | None = None,
+        max_workers: int = 1,
+    ) -> None:
+        self.endpoint = check_teacher_endpoint(base_url, allow_remote)
+        self.base_url = base_url.rstrip("/")
+        self.model = model
+        self.api_key_env = api_key_env
+        self.allow_remote = allow_remote
+        self.timeout_s = timeout_s
+        self.weights_path = Path(weights_path) if weights_path is not None else None
+        self.max_workers = max(1, int(max_workers))
+        self._info: dict[str, Any] | None = None
+        self._info_lock = threading.Lock()
+        self._rng = random.Random()  # jitter only: never touches outputs
+
+    @property
+    def fingerprint(self) -> str:
+        """Hash of ("chat", model, weights hash), or of endpoint, model and server reports."""
+        return str(self.fingerprint_info()["fingerprint"])
+
+    def fingerprint_info(self) -> dict[str, Any]:
+        """Kind, model, endpoint and either the weights' SHA-256 or "weights unverifiable"."""
+        with self._info_lock:
+            if self._info is None:
+                path = self.weights_path
+                self._info = self._local_info(path) if path else self._server_info()
+            return dict(self._info)
+
+    def _local_info(self, path: Path) -> dict[str, Any]:
+        digest = weights_hash(path)
+        return {
+            "kind": "openai-chat",
+            "model": self.model,
+            "endpoint": self.endpoint,
+            "weights": f"sha256:{digest}",
+            "weights_file": path.name,
+            "weights_verifiable": True,
+            "fingerprint": fingerprint("chat", self.model, digest),
+        }
+
+    def _server_info(self) -> dict[str, Any]:
+        server_model = self._server_model()
+        probe = self.complete(
+            [{"role": "user", "content": "ping"}], temperature=0.0, top_p=1.0, max_tokens=1, seed=0
+        )
+        return {
+            "kind": "openai-chat",
+            "model": self.model,
+            "endpoint": self.endpoint,
+            "server_model": server_model,
+            "system_fingerprint": probe.system_fingerprint,
+            "weights": WEIGHTS_UNVERIFIABLE,
+            "weights_verifiable": False,
+            "fingerprint": fingerprint(
+                "chat", self.endpoint, self.model, server_model, probe.system_fingerprint
+            ),
+        }
+
+    def complete(
+        self, messages: Messages, *, temperature: float, top_p: float, max_tokens: int, seed: int
+    ) -> Completion:
+        """POST one request to `{base_url}/chat/completions`; retries transient failures."""
+        payload = {
+            "model": self.model,
+            "messages": messages,
+            "temperature": temperature,
+            "top_p": top_p,
+            "max_tokens": max_tokens,
+            "seed": seed,
+            "n": 1,
+            "stream": False,
+        }
+        return self._parse(self._request("POST", "/chat/completions", payload))
+
+    def _parse(self, body: Any) -> Completion:
+        where = f"teacher endpoint {self.endpoint} (model {self.model!r})"
+        try:
+            choice = body["choices"][0]
+            content = choice["message"].get("content") or ""
+            usage = body.get("usage") or {}
+            return Completion(
+                text=str(content),
+                prompt_tokens=int(usage.get("prompt_tokens") or 0),
+                completion_tokens=int(usage.get("completion_tokens") or 0),
+                finish_reason=str(choice.get("finish_reason") or "unknown"),
+                system_fingerprint=body.get("system_fingerprint"),
+            )
+        except (KeyError, IndexError, TypeError, AttributeError, ValueError) as exc:
+            shown = self._redact(repr(body)[:200])
+            msg = f"{where} answered without choices[0].message: {shown}; is it a chat API?"
+            raise BackendError(msg) from exc
+
+    def _server_model(self) -> dict[str, Any] | None:
+        """The server's `/models` entry for this model, or None when it does not say."""
+        try:
+            body = self._request("GET", "/models", None, tries=1)
+        except BackendError:
+            return None
+        data = body.get("data") if isinstance(body, dict) else None
+        for entry in data if isinstance(data, list) else []:
+            if isinstance(entry, dict) and entry.get("id") == self.model:
+                return entry
+        return None
+
+    def _headers(self) -> dict[str, str]:
+        if self.api_key_env is None:
+            return {}
+        key = os.environ.get(self.api_key_env)
+        if not key:
+            msg = (
+                f"environment variable {self.api_key_env!r} (teacher.api_key_env) is not set; "
+                "export it with the endpoint's API key"
+            )
+            raise BackendError(msg)
+        return {"Authorization": f"Bearer {key}"}
+
+    def _request(
+        self, method: str, path: str, payload: dict[str, Any] | None, tries: int | None = None
+    ) -> Any:
+        import httpx
+
+        tries = tries or self.max_tries
+        what = f"{method} {self.endpoint}{path} (model {self.model!r})"
+        url = self.base_url + path
+        headers = self._headers()
+        with httpx.Client(timeout=self.timeout_s) as client:
+            for attempt in range(1, tries + 1):
+                last = attempt == tries
+                try:
+                    resp = client.request(method, url, json=payload, headers=headers)
+                except httpx.TransportError as exc:
+                    if last:
+                        msg = (
+                            f"{what} failed after {tries} tries: {type(exc).__name__}: {exc}; "
+                            "is the server running? raise teacher.timeout_s for slow models"
+                        )
+                        raise BackendError(self._redact(msg)) from exc
+                    self._sleep(what, attempt, type(exc).__name__, None)
+                    continue
+                if resp.status_code in _RETRY_STATUS and not last:
+                    self._sleep(what, attempt, resp.status_code, resp.headers.get("retry-after"))
+                    continue
+                if resp.status_code >= 400:
+                    detail = self._redact(resp.text[:300])
+                    msg = (
+                        f"{what} answered HTTP {resp.status_code} after {attempt} "
+                        f"tries: {detail}; check the model id, the key and the server log"
+                    )
+                    raise BackendError(msg)
+                try:
+                    return resp.json()
+                except ValueError as exc:
+                    msg = f"{what} answered with non-JSON: {self._redact(resp.text[:200])!r}"
+                    raise BackendError(msg) from exc
+        msg = f"{what}: no attempt made (tries={tries}); set max_tries to 1 or more"
+        raise BackendError(msg)
+
+    def _sleep(self, what: str, attempt: int, why: object, retry_after: str | None) -> None:
+        wait = self.retry_wait(attempt, retry_after)
+        _LOG.warning("%s: %s on try %d; retrying in %.2f s", what, why, attempt, wait)
+        time.sleep(wait)
+
+    def retry_wait(self, attempt: int, retry_after: str | None) -> float:
+        """Seconds to wait after failed try `attempt`: Retry-After, else jittered backoff."""
+        if retry_after:
+            wait = _parse_retry_after(retry_after)
+            if wait is not None:
+                return min(max(0.0, wait), self.max_wait_s)
+        base = self.backoff_s * 2 ** (attempt - 1)
+        return min(base * self._rng.uniform(0.5, 1.5), self.max_wait_s)
+
+    def _redact(self, text: str) -> str:
+        key = os.environ.get(self.api_key_env) if self.api_key_env else None
+        return text.replace(key, "***") if key else text
+
+    def __repr__(self) -> str:
+        weights = self.weights_path.name if self.weights_path else None
+        return (
+            f"OpenAIChatTeacher(base_url={self.endpoint!r}, model={self.model!r}, "
+            f"api_key_env={self.api_key_env!r}, allow_remote={self.allow_remote}, "
+            f"weights={weights!r})"
+        )
+
+
+def check_teacher_endpoint(base_url: str, allow_remote: bool) -> str:
+    """Validate `base_url`; return it without credentials; refuse off-loopback unless allowed."""
+    try:
+        endpoint = check_endpoint(base_url, allow_remote=True)
+    except ConfigError as exc:
+        msg = str(exc).replace("embedding.base_url", "teacher.base_url")
+        raise ConfigError(msg) from exc
+    host = urlsplit(base_url).hostname or ""
+    if not allow_remote and not is_loopback(host):
+        msg = (
+            f"teacher endpoint {endpoint!r} is on host {host!r}, which is not loopback: corpus "
+            "text would leave this machine in prompts; set `allow_remote: true` under `teacher:` "
+            "in factory.yaml to allow it"
+        )
+        raise RemoteNotAllowedError(msg)
+    return endpoint
+
+
+def weights_hash(path: Path) -> str:
+    """SHA-256 of a weights file, computed once per process per (path, size, mtime)."""
+    path = Path(path).resolve()
+    try:
+        stat = path.stat()
+    except OSError as exc:
+        msg = f"teacher weights {str(path)!r} cannot be read: {exc}; pass an existing GGUF file"
+        raise BackendError(msg) from exc
+    key = (str(path), stat.st_size, stat.st_mtime_ns)
+    with _HASH_LOCK:
+        if key not in _WEIGHT_HASHES:
+            _WEIGHT_HASHES[key] = hash_file(path)
+        return _WEIGHT_HASHES[key]
+
+
+def _parse_retry_after(value: str) -> float | None:
+    """Seconds from a Retry-After header (delta-seconds or HTTP date); None when unreadable."""
+    try:
+        return float(value)
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return (when - datetime.now(UTC)).total_seconds()

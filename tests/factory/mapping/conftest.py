@@ -1,0 +1,21 @@
+"""Fixtures of the map tests: the planted corpus and its map, built once per session."""
+
+from __future__ import annotations
+
+import pytest
+from map_planted import Planted, make_planted
+
+from factory.config import MapConfig
+from factory.mapping import MapResult, build_map
+
+
+@pytest.fixture(scope="session")
+def planted() -> Planted:
+    """The planted corpus (seed 0)."""
+    return make_planted()
+
+
+@pytest.fixture(scope="session")
+def planted_map(planted: Planted) -> MapResult:
+    """build_map on the planted corpus with default settings."""
+    return build_map(planted.doc_ids, planted.splits, planted.vectors, planted.texts, MapConfig())

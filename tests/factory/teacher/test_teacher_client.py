@@ -1,0 +1,325 @@
+"""The OpenAI-compatible chat teacher: loopback rule, secrets, retries, parsing, fingerprints."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, HTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from factory.config import TeacherConfig
+from factory.errors import BackendError, ConfigError, RemoteNotAllowedError
+from factory.hashing import fingerprint, hash_file
+from factory.serving import free_port
+from factory.teacher import (
+    WEIGHTS_UNVERIFIABLE,
+    ChatRequest,
+    Completion,
+    OpenAIChatTeacher,
+    Teacher,
+    openai_chat,
+    start_teacher,
+    weights_hash,
+)
+
+KEY = "sk-teacher-test-0123456789-never-print-me"
+MSGS = [{"role": "user", "content": "Say hi"}]
+Reply = tuple[int, dict[str, str], Any]
+
+
+def _chat(text: str, fp: str | None = "fp-1") -> dict[str, Any]:
+    return {
+        "id": "c1",
+        "object": "chat.completion",
+        "model": "m",
+        "system_fingerprint": fp,
+        "choices": [
+            {"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "stop"}
+        ],
+        "usage": {"prompt_tokens": 11, "completion_tokens": 3, "total_tokens": 14},
+    }
+
+
+@dataclass
+class Scripted:
+    """A tiny OpenAI-compatible server on 127.0.0.1 that answers from a script, then stops."""
+
+    replies: list[Reply] = field(default_factory=list)
+    default: Callable[[dict[str, Any]], Reply] = lambda body: (200, {}, _chat("hello"))
+    requests: list[dict[str, Any]] = field(default_factory=list)
+    max_requests: int = 20
+    deadline_s: float = 20.0
+
+    def serve(self) -> tuple[str, threading.Thread, HTTPServer]:
+        """Start serving in a thread that ends after `max_requests` or `deadline_s`."""
+        script = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args: Any) -> None:
+                pass
+
+            def _answer(self, body: dict[str, Any] | None) -> None:
+                script.requests.append(
+                    {
+                        "t": time.monotonic(),
+                        "method": self.command,
+                        "path": self.path,
+                        "headers": dict(self.headers),
+                        "body": body,
+                    }
+                )
+                status, headers, reply = (
+                    script.replies.pop(0) if script.replies else script.default(body or {})
+                )
+                raw = json.dumps(reply).encode() if not isinstance(reply, bytes) else reply
+                self.send_response(status)
+                for key, value in headers.items():
+                    self.send_header(key, value)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(raw)))
+                self.end_headers()
+                self.wfile.write(raw)
+
+            def do_GET(self) -> None:
+                self._answer(None)
+
+            def do_POST(self) -> None:
+                self._answer(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
+
+        server = HTTPServer(("127.0.0.1", 0), Handler)
+        server.timeout = 0.05
+
+        def loop() -> None:
+            end = time.monotonic() + script.deadline_s
+            try:
+                while len(script.requests) < script.max_requests and time.monotonic() < end:
+                    server.handle_request()
+            finally:
+                server.server_close()
+
+        thread = threading.Thread(target=loop, daemon=True)
+        thread.start()
+        return f"http://127.0.0.1:{server.server_address[1]}/v1", thread, server
+
+
+@pytest.fixture
+def scripted() -> Iterator[Callable[..., tuple[str, Scripted]]]:
+    """Factory of scripted servers; each thread is joined (bounded) at teardown."""
+    started: list[tuple[threading.Thread, Scripted]] = []
+
+    def make(**kwargs: Any) -> tuple[str, Scripted]:
+        script = Scripted(**kwargs)
+        url, thread, _ = script.serve()
+        started.append((thread, script))
+        return url, script
+
+    yield make
+    for thread, script in started:
+        script.max_requests = 0  # ask the loop to end at its next tick
+        thread.join(timeout=5)
+        assert not thread.is_alive()
+
+
+def _teacher(url: str, **kwargs: Any) -> OpenAIChatTeacher:
+    teacher = OpenAIChatTeacher(url, "m", **kwargs)
+    teacher.backoff_s = 0.01
+    return teacher
+
+
+def test_complete_sends_the_request_and_parses_the_answer(scripted: Any) -> None:
+    url, script = scripted()
+    done = _teacher(url).complete(MSGS, temperature=0.7, top_p=0.9, max_tokens=12, seed=42)
+    assert done == Completion("hello", 11, 3, "stop", "fp-1")
+    body = script.requests[0]["body"]
+    assert script.requests[0]["path"] == "/v1/chat/completions"
+    assert body["model"] == "m"
+    assert body["messages"] == MSGS
+    assert (body["temperature"], body["top_p"], body["max_tokens"], body["seed"]) == (
+        0.7,
+        0.9,
+        12,
+        42,
+    )
+
+
+def test_retry_after_is_honoured(scripted: Any) -> None:
+    url, script = scripted(
+        replies=[
+            (429, {"Retry-After": "0.4"}, {"error": "slow down"}),
+            (503, {"Retry-After": "0.3"}, {}),
+        ]
+    )
+    teacher = _teacher(url)
+    teacher.backoff_s = 5.0  # a backoff wait would be >= 2.5 s: short gaps prove Retry-After won
+    done = teacher.complete(MSGS, temperature=0.0, top_p=1.0, max_tokens=8, seed=0)
+    assert done.text == "hello"
+    times = [r["t"] for r in script.requests]
+    assert len(times) == 3
+    gaps = [b - a for a, b in itertools.pairwise(times)]
+    assert 0.38 <= gaps[0] < 2.0
+    assert 0.28 <= gaps[1] < 2.0
+
+
+def test_stops_after_max_tries(scripted: Any) -> None:
+    url, script = scripted(default=lambda body: (503, {"Retry-After": "0"}, {"error": "down"}))
+    teacher = _teacher(url)
+    teacher.max_tries = 3
+    with pytest.raises(BackendError, match=r"HTTP 503 after 3 tries") as info:
+        teacher.complete(MSGS, temperature=0.0, top_p=1.0, max_tokens=8, seed=0)
+    assert len(script.requests) == 3
+    assert "server log" in str(info.value)
+
+
+def test_client_errors_are_not_retried(scripted: Any) -> None:
+    url, script = scripted(default=lambda body: (400, {}, {"error": "context too long"}))
+    with pytest.raises(BackendError, match=r"HTTP 400 after 1 tries: .*context too long"):
+        _teacher(url).complete(MSGS, temperature=0.0, top_p=1.0, max_tokens=8, seed=0)
+    assert len(script.requests) == 1
+
+
+def test_unreachable_server_fails_after_the_tries() -> None:
+    teacher = _teacher(f"http://127.0.0.1:{free_port()}/v1", timeout_s=2.0)
+    teacher.max_tries = 2
+    with pytest.raises(BackendError, match=r"failed after 2 tries.*is the server running"):
+        teacher.complete(MSGS, temperature=0.0, top_p=1.0, max_tokens=8, seed=0)
+
+
+def test_malformed_answer_is_a_backend_error(scripted: Any) -> None:
+    url, _ = scripted(default=lambda body: (200, {}, {"data": []}))
+    with pytest.raises(BackendError, match="without choices"):
+        _teacher(url).complete(MSGS, temperature=0.0, top_p=1.0, max_tokens=8, seed=0)
+
+
+def test_backoff_is_jittered_capped_and_reads_http_dates() -> None:
+    teacher = OpenAIChatTeacher("http://127.0.0.1:9/v1", "m")
+    teacher.backoff_s, teacher.max_wait_s = 1.0, 3.0
+    waits = [teacher.retry_wait(2, None) for _ in range(50)]
+    assert all(1.0 <= w <= 3.0 for w in waits)
+    assert len(set(waits)) > 1
+    assert teacher.retry_wait(10, None) == 3.0
+    assert teacher.retry_wait(1, "120") == 3.0
+    assert teacher.retry_wait(1, "0.25") == 0.25
+    date = time.strftime("%a, %d %b %Y %H:%M:%S GMT", time.gmtime(time.time() + 2))
+    assert 0.5 < teacher.retry_wait(1, date) <= 3.0
+    assert 0.5 <= teacher.retry_wait(1, "not a date") <= 1.5
+
+
+@pytest.mark.parametrize("url", ["https://api.example.com/v1", "http://10.0.0.5:8000/v1"])
+def test_remote_endpoint_refused_without_allow_remote(url: str) -> None:
+    with pytest.raises(RemoteNotAllowedError, match=r"under `teacher:`"):
+        OpenAIChatTeacher(url, "gpt")
+    assert OpenAIChatTeacher(url, "gpt", allow_remote=True).endpoint.startswith("http")
+
+
+def test_invalid_url_names_the_teacher_key() -> None:
+    with pytest.raises(ConfigError, match=r"teacher\.base_url"):
+        OpenAIChatTeacher("ftp://127.0.0.1/v1", "m")
+
+
+def test_api_key_is_sent_but_never_shown(scripted: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TEACHER_KEY", KEY)
+    url, script = scripted(
+        replies=[(200, {}, {"data": [{"id": "m"}]}), (200, {}, _chat("x"))],
+        default=lambda body: (401, {}, {"error": f"bad key {KEY}"}),
+    )
+    teacher = _teacher(url, api_key_env="TEACHER_KEY")
+    info = teacher.fingerprint_info()
+    assert script.requests[1]["headers"]["Authorization"] == f"Bearer {KEY}"
+    with pytest.raises(BackendError) as err:
+        teacher.complete(MSGS, temperature=0.0, top_p=1.0, max_tokens=8, seed=0)
+    for shown in (repr(teacher), json.dumps(info), teacher.fingerprint, str(err.value)):
+        assert KEY not in shown
+    assert "***" in str(err.value)
+
+
+def test_missing_key_variable_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("NO_SUCH_TEACHER_KEY", raising=False)
+    teacher = OpenAIChatTeacher("http://127.0.0.1:9/v1", "m", api_key_env="NO_SUCH_TEACHER_KEY")
+    with pytest.raises(BackendError, match="NO_SUCH_TEACHER_KEY"):
+        teacher.complete(MSGS, temperature=0.0, top_p=1.0, max_tokens=8, seed=0)
+
+
+def test_fingerprint_of_local_weights_is_cached_per_file_state(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    weights = tmp_path / "w.gguf"
+    weights.write_bytes(b"weights v1")
+    calls: list[Path] = []
+
+    def counting(path: Path) -> str:
+        calls.append(path)
+        return hash_file(path)
+
+    monkeypatch.setattr(openai_chat, "hash_file", counting)
+    a = OpenAIChatTeacher("http://127.0.0.1:9/v1", "m", weights_path=weights)
+    b = OpenAIChatTeacher("http://127.0.0.1:9/v1", "m", weights_path=weights)
+    assert a.fingerprint == b.fingerprint == fingerprint("chat", "m", hash_file(weights))
+    assert len(calls) == 1
+    info = a.fingerprint_info()
+    assert info["weights"] == f"sha256:{hash_file(weights)}"
+    assert info["weights_verifiable"] is True
+    weights.write_bytes(b"weights v2, longer")
+    c = OpenAIChatTeacher("http://127.0.0.1:9/v1", "m", weights_path=weights)
+    assert c.fingerprint != a.fingerprint
+    assert len(calls) == 2
+    assert weights_hash(weights) == hash_file(weights)
+
+
+def test_fingerprint_of_a_server_is_marked_unverifiable(scripted: Any) -> None:
+    models = (200, {}, {"data": [{"id": "m", "object": "model", "owned_by": "me"}]})
+    url, script = scripted(replies=[models, (200, {}, _chat("p", fp="fp-A"))])
+    first = _teacher(url).fingerprint_info()
+    assert first["weights"] == WEIGHTS_UNVERIFIABLE
+    assert first["weights_verifiable"] is False
+    assert first["system_fingerprint"] == "fp-A"
+    assert first["server_model"] == {"id": "m", "object": "model", "owned_by": "me"}
+    assert [r["path"] for r in script.requests] == ["/v1/models", "/v1/chat/completions"]
+    url2, _ = scripted(replies=[models, (200, {}, _chat("p", fp="fp-B"))])
+    second = _teacher(url2).fingerprint_info()
+    assert second["fingerprint"] != first["fingerprint"]
+
+
+class _SlowEcho(Teacher):
+    """A fake teacher whose answer time varies; answers carry their seed."""
+
+    max_workers = 4
+
+    def complete(
+        self, messages: Any, *, temperature: float, top_p: float, max_tokens: int, seed: int
+    ) -> Completion:
+        time.sleep(0.01 * (seed % 3))
+        return Completion(f"seed {seed}", 1, 1, "stop")
+
+    @property
+    def fingerprint(self) -> str:
+        return "slow-echo"
+
+    def fingerprint_info(self) -> dict[str, Any]:
+        return {"kind": "fake", "fingerprint": self.fingerprint}
+
+
+def test_complete_many_keeps_request_order() -> None:
+    reqs = [ChatRequest(MSGS, 0.5, 0.9, 8, seed) for seed in range(12)]
+    assert [c.text for c in _SlowEcho().complete_many(reqs)] == [f"seed {s}" for s in range(12)]
+
+
+def test_openai_backend_needs_base_url(tmp_path: Path) -> None:
+    with (
+        pytest.raises(ConfigError, match=r"teacher\.base_url"),
+        start_teacher(TeacherConfig(backend="openai"), tmp_path),
+    ):
+        pass
+    cfg = TeacherConfig(backend="openai", base_url="http://127.0.0.1:8000/v1", model="qwen")
+    with start_teacher(cfg, tmp_path) as teacher:
+        assert isinstance(teacher, OpenAIChatTeacher)
+        assert (teacher.endpoint, teacher.model) == ("http://127.0.0.1:8000/v1", "qwen")
+    remote = cfg.model_copy(update={"base_url": "https://api.example.com/v1"})
+    with pytest.raises(RemoteNotAllowedError), start_teacher(remote, tmp_path):
+        pass

@@ -1,0 +1,60 @@
+"""The real default teacher: SmolLM2-135M-Instruct served by llama.cpp through `start_teacher`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+
+from factory.config import TeacherConfig
+from factory.hashing import fingerprint, hash_file
+from factory.models import smollm2_gguf_path
+from factory.teacher import OpenAIChatTeacher, start_teacher
+
+MSGS = [{"role": "user", "content": "Name one colour."}]
+
+
+def server_pids(port: int) -> list[int]:
+    """PIDs of llama.cpp server processes listening on `port` (read from /proc)."""
+    pids = []
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            argv = cmdline.read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if b"llama_cpp.server" in argv and str(port).encode() in argv:
+            pids.append(int(cmdline.parent.name))
+    return pids
+
+
+def _use_then_fail(cfg: TeacherConfig, gguf: Path, log_dir: Path, seen: list[int]) -> None:
+    """Check the running teacher, note its server's port, then raise inside the context."""
+    with start_teacher(cfg, log_dir) as teacher:
+        assert isinstance(teacher, OpenAIChatTeacher)
+        port = urlsplit(teacher.base_url).port or 0
+        seen.append(port)
+        assert server_pids(port)
+        assert teacher.fingerprint_info()["weights_verifiable"] is True
+        assert teacher.fingerprint == fingerprint("chat", cfg.model, hash_file(gguf))
+        a = teacher.complete(MSGS, temperature=0.8, top_p=0.95, max_tokens=12, seed=7)
+        b = teacher.complete(MSGS, temperature=0.8, top_p=0.95, max_tokens=12, seed=7)
+        assert a.text.strip()
+        assert a.text == b.text
+        assert 0 < a.completion_tokens <= 12
+        assert a.prompt_tokens > 0
+        assert a.finish_reason in {"stop", "length"}
+        raise RuntimeError("boom")  # the server must stop on an exception too
+
+
+def test_llama_cpp_teacher_is_seeded_verifiable_and_stopped(tmp_path: Path) -> None:
+    try:
+        gguf = smollm2_gguf_path()
+    except Exception as exc:  # BackendError with the install hint
+        pytest.skip(f"SmolLM2 GGUF unavailable: {exc}")
+    ports: list[int] = []
+    with pytest.raises(RuntimeError, match="boom"):
+        _use_then_fail(TeacherConfig(), gguf, tmp_path, ports)
+    assert len(ports) == 1
+    assert server_pids(ports[0]) == []
+    assert (tmp_path / "llama-server-smollm2.log").is_file()
