@@ -73,8 +73,8 @@ def lineage_step(
     emitter = OpenLineageEmitter(openlineage_path(home), namespace=NAMESPACE)
     versions = {name: _latest_version(context, name) for name in inputs}
     refs = [DatasetRef(NAMESPACE, name, version=versions[name]) for name in inputs]
-    run_id = str(uuid.uuid5(uuid.UUID(context.run_id), job))
-    parent = (context.run_id, context.job_name)
+    run_id = str(uuid.uuid5(uuid.UUID(context.run.run_id), job))
+    parent = (context.run.run_id, context.run.job_name)
     step = LineageStep(job, code_version, refs, versions)
     emitter.start(run_id, job, refs, parent=parent)
     try:
@@ -88,7 +88,7 @@ def lineage_step(
         "materialization",
         {
             "asset": job,
-            "dagster_run_id": context.run_id,
+            "dagster_run_id": context.run.run_id,
             "openlineage_run_id": run_id,
             "code_version": code_version,
             "outputs": {

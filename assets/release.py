@@ -96,7 +96,7 @@ def dataset_release(
             for s in config.sources
         ]  # fmt: skip
         report = ReportInfo(
-            run_id=context.run_id,
+            run_id=context.run.run_id,
             created_at=datetime.now(UTC).isoformat(timespec="seconds"),
             task_kind=config.task.kind,
             documents=corpus_documents.height,

@@ -63,7 +63,7 @@ def synthetic_samples_and_rejects(
             config.synthesis,
             config.teacher,
             config.task.kind,
-            context.run_id,
+            context.run.run_id,
             progress=progress,
         )
         sample_vectors = embedder.embed(result.samples["text"].to_list())
