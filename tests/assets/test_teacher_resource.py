@@ -1,0 +1,69 @@
+"""The teacher resource starts llama.cpp's server for a run and stops it, also when the run fails."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import dagster as dg
+import pytest
+import yaml
+
+from assets.resources import FactoryResource, TeacherResource
+
+SEEN: dict[str, object] = {}
+
+
+@dg.asset
+def needs_teacher(teacher: TeacherResource) -> None:
+    """Talks to the teacher once, then fails on purpose."""
+    server_teacher = teacher.teacher
+    SEEN["fingerprint"] = server_teacher.fingerprint
+    SEEN["base_url"] = server_teacher.base_url
+    reply = server_teacher.complete(
+        [{"role": "user", "content": "Say hello."}],
+        temperature=0.0,
+        top_p=1.0,
+        max_tokens=8,
+        seed=0,
+    )
+    SEEN["text"] = reply.text
+    raise RuntimeError("planned failure")
+
+
+def _server_pids() -> set[int]:
+    pids = set()
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                cmdline = (entry / "cmdline").read_bytes()
+            except OSError:
+                continue
+            if b"llama_cpp.server" in cmdline:
+                pids.add(int(entry.name))
+    return pids
+
+
+def test_server_is_stopped_by_pid_when_the_run_fails(tmp_path: Path) -> None:
+    config = tmp_path / "factory.yaml"
+    config.write_text(yaml.safe_dump({"home": "home"}))
+    factory = FactoryResource(config_path=str(config))
+    before = _server_pids()
+    result = dg.materialize(
+        [needs_teacher],
+        resources={"factory": factory, "teacher": TeacherResource(factory=factory)},
+        instance=dg.DagsterInstance.ephemeral(),
+        raise_on_error=False,
+    )
+    assert not result.success
+    assert str(SEEN["base_url"]).startswith("http://127.0.0.1:")
+    assert SEEN["text"]
+    assert len(str(SEEN["fingerprint"])) == 64
+    assert _server_pids() - before == set()
+    log = tmp_path / "home" / "logs"
+    assert any(log.iterdir()), "the server's log is kept in HOME/logs"
+
+
+@pytest.mark.skipif(os.name != "posix", reason="uses /proc")
+def test_proc_scan_finds_nothing_unrelated() -> None:
+    assert os.getpid() not in _server_pids()
