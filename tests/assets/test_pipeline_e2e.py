@@ -87,9 +87,7 @@ def run(request: pytest.FixtureRequest) -> PipelineRun:
 
 
 def test_every_layer_materialized_with_counts(run: PipelineRun) -> None:
-    keys = {
-        e.asset_key.to_user_string() for e in run.result.get_asset_materialization_events()
-    }
+    keys = {e.asset_key.to_user_string() for e in run.result.get_asset_materialization_events()}
     assert keys == {
         "corpus_documents", "corpus_quarantine", "document_embeddings", "semantic_map",
         "clusters", "coverage_gaps", "synthetic_samples", "synthetic_rejects",

@@ -1,4 +1,4 @@
-"""The teacher resource starts llama.cpp's server for a run and stops it, also when the run fails."""
+"""The teacher resource starts llama.cpp's server for a run and stops it, even on failure."""
 
 from __future__ import annotations
 
