@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 import pytest
-from gaps_planted import JUNK, THIN, PlantedMap, make_planted_map
+from tests.factory.gaps.gaps_planted import JUNK, THIN, PlantedMap, make_planted_map
 
 from factory.config import GapsConfig, MapConfig, SplitConfig
 from factory.corpus.splits import assign_split

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from map_planted import Planted, make_planted
+from tests.factory.mapping.map_planted import Planted, make_planted
 
 from factory.config import MapConfig
 from factory.mapping import MapResult, build_map

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 import pytest
-from map_planted import BLOB_WORDS, JUNK, THIN, Planted
+from tests.factory.mapping.map_planted import BLOB_WORDS, JUNK, THIN, Planted
 from sklearn.metrics import adjusted_rand_score
 
 from factory.config import MapConfig
