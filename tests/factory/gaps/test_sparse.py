@@ -9,7 +9,6 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 import pytest
-from tests.factory.gaps.gaps_planted import JUNK, THIN, PlantedMap, make_planted_map
 
 from factory.config import GapsConfig, MapConfig, SplitConfig
 from factory.corpus.splits import assign_split
@@ -25,6 +24,7 @@ from factory.gaps import (
 from factory.hashing import content_hash
 from factory.mapping import build_map, plot_map
 from factory.schemas import COVERAGE_GAPS
+from tests.factory.gaps.gaps_planted import JUNK, THIN, PlantedMap, make_planted_map
 
 RATIONALE = re.compile(
     r"^sparse region .+: density \d\.\d\d \(\d+(st|nd|rd|th) percentile of train\), "

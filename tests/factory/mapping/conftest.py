@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from tests.factory.mapping.map_planted import Planted, make_planted
 
 from factory.config import MapConfig
 from factory.mapping import MapResult, build_map
+from tests.factory.mapping.map_planted import Planted, make_planted
 
 
 @pytest.fixture(scope="session")

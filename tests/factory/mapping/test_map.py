@@ -8,7 +8,6 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 import pytest
-from tests.factory.mapping.map_planted import BLOB_WORDS, JUNK, THIN, Planted
 from sklearn.metrics import adjusted_rand_score
 
 from factory.config import MapConfig
@@ -26,6 +25,7 @@ from factory.mapping import (
     plot_map,
 )
 from factory.schemas import CLUSTERS, SEMANTIC_MAP
+from tests.factory.mapping.map_planted import BLOB_WORDS, JUNK, THIN, Planted
 
 
 def _unit(rng: np.random.Generator, n: int, d: int) -> np.ndarray:
