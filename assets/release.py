@@ -71,12 +71,16 @@ def dataset_release(
                 family, synthetic_samples, corpus_documents, document_embeddings, config, embedder
             )
             for criterion in outcome.criteria():
+                if criterion["metric"] is None:
+                    continue  # a parameter of the check (e.g. bias_min_count), not a bound
+                observed = criterion["observed"]
+                shown = "insufficient evidence" if observed is None else _scalar(observed)
                 checks.append(
                     {
-                        "name": criterion["metric"] or criterion["name"],
+                        "name": criterion["metric"],
                         "family": family,
                         "passed": outcome.passed,
-                        "observed": _scalar(criterion["observed"]),
+                        "observed": shown,
                         "threshold": _scalar(criterion["threshold"]),
                     }
                 )
