@@ -27,7 +27,8 @@ def _factory(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
 def test_run_then_status_through_the_persistent_instance(tmp_path: Path) -> None:
     config = tmp_path / "factory.yaml"
     config.write_text(yaml.safe_dump({"home": "proj", "ingest": {"max_documents": 30}}))
-    run = _factory("run", "--config", str(config), cwd=tmp_path)
+    layers = ["corpus_documents", "corpus_quarantine", "document_embeddings"]
+    run = _factory("run", "--config", str(config), *[f"--select={k}" for k in layers], cwd=tmp_path)
     assert run.returncode == 0, run.stderr[-3000:]
     assert "materialized" in run.stdout
     assert (tmp_path / "proj" / "dagster" / "dagster.yaml").read_text().count("enabled: false") == 2
@@ -36,6 +37,7 @@ def test_run_then_status_through_the_persistent_instance(tmp_path: Path) -> None
     line = next(x for x in status.stdout.splitlines() if "corpus_documents" in x)
     assert " 30 " in line
     assert "never" not in next(x for x in status.stdout.splitlines() if "document_embeddings" in x)
+    assert "never" in next(x for x in status.stdout.splitlines() if "synthetic_samples" in x)
 
 
 def test_errors_are_one_line_without_traceback(tmp_path: Path) -> None:
