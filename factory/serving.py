@@ -124,6 +124,7 @@ class LlamaServer:
             stdout=self._log,
             stderr=subprocess.STDOUT,
             start_new_session=True,
+            preexec_fn=_die_with_parent,
         )
         atexit.register(self.stop)
         try:
@@ -188,6 +189,17 @@ class LlamaServer:
 
     def __repr__(self) -> str:
         return f"LlamaServer(model={self.model.name!r}, alias={self.alias!r}, pid={self.pid})"
+
+
+def _die_with_parent() -> None:
+    """In the child before exec: ask Linux to SIGTERM it when its parent dies (even by kill -9)."""
+    if sys.platform.startswith("linux"):
+        import ctypes
+        import signal
+
+        pr_set_pdeathsig = 1
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(pr_set_pdeathsig, signal.SIGTERM, 0, 0, 0)
 
 
 def _terminate(proc: subprocess.Popen[bytes], grace_s: float) -> None:

@@ -11,6 +11,7 @@ import platform
 import sysconfig
 import warnings
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from factory.config import FactoryConfig, SourceConfig
@@ -80,6 +81,26 @@ def _docstrings(tree: ast.Module, module: str) -> Iterator[tuple[str, int, str]]
         stack.extend((child, f"{qualname}.{child.name}") for child in reversed(children))
 
 
+def _parse_file(path: Path) -> ast.Module:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SyntaxWarning)
+        return ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+
+
+def _parse(path: Path) -> ast.Module:
+    """Parse one file; retry on a fresh thread when CPython 3.11.7's AST depth check misfires.
+
+    CPython before 3.11.8 can raise "SystemError: AST constructor recursion depth mismatch"
+    when `ast.parse` runs deep inside a long-lived stack (gh-106905); a new thread starts from a
+    clean recursion count.
+    """
+    try:
+        return _parse_file(path)
+    except SystemError:
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            return pool.submit(_parse_file, path).result()
+
+
 def read_stdlib(source: SourceConfig, config: FactoryConfig) -> Iterator[RawRecord]:
     """Yield one record per public docstring of at least `source.min_chars` characters."""
     root = stdlib_root()
@@ -88,11 +109,8 @@ def read_stdlib(source: SourceConfig, config: FactoryConfig) -> Iterator[RawReco
         rel = path.relative_to(root)
         uri = f"python-{version}-stdlib/{rel.as_posix()}"
         try:
-            text = path.read_text(encoding="utf-8")
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", SyntaxWarning)
-                tree = ast.parse(text, filename=str(path))
-        except (SyntaxError, UnicodeDecodeError, ValueError) as exc:
+            tree = _parse(path)
+        except (SyntaxError, SystemError, UnicodeDecodeError, ValueError) as exc:
             yield RawRecord.rejected(uri, None, f"unparseable Python source: {exc}", "")
             continue
         for qualname, line, doc in _docstrings(tree, _module_name(rel)):
