@@ -4,6 +4,7 @@ import dagster as dg
 import polars as pl
 
 from assets.resources import FactoryResource
+from factory.embedding import EmbeddingStore
 from factory.errors import FactoryError
 from factory.storage import read_table, write_table
 
@@ -37,9 +38,7 @@ class LanceIOManager(dg.ConfigurableIOManager):
 
     factory: dg.ResourceDependency[FactoryResource]
 
-    def _store(self):  # type: ignore[no-untyped-def]
-        from factory.embedding import EmbeddingStore
-
+    def _store(self) -> EmbeddingStore:
         return EmbeddingStore(self.factory.home / "lancedb")
 
     def handle_output(self, context: dg.OutputContext, obj: pl.DataFrame) -> None:

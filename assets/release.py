@@ -1,5 +1,7 @@
 """Release layer: `dataset_release`, a folder with Parquet, a dataset card and the report."""
 
+from pathlib import Path
+
 import dagster as dg
 import polars as pl
 
@@ -186,7 +188,7 @@ def _scalar(value: object) -> float | int | str | None:
     return str(value)
 
 
-def _existing(path):  # type: ignore[no-untyped-def]
+def _existing(path: Path) -> Path | None:
     return path if path.is_file() else None
 
 
