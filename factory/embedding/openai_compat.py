@@ -11,11 +11,7 @@ Example:
 
 from __future__ import annotations
 
-import email.utils
 import ipaddress
-import os
-import time
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
@@ -24,24 +20,18 @@ import numpy as np
 from factory.embedding.base import Embedder, check_batch_size, normalize_rows
 from factory.errors import BackendError, ConfigError, RemoteNotAllowedError
 from factory.hashing import fingerprint
+from factory.http_api import OpenAICompatibleClient
 
 if TYPE_CHECKING:
     from factory.config import EmbeddingConfig
 
 __all__ = ["OpenAIEmbedder", "check_endpoint", "is_loopback"]
 
-_RETRY_STATUS = frozenset({429, 500, 502, 503, 504})
 
-
-class OpenAIEmbedder(Embedder):
+class OpenAIEmbedder(OpenAICompatibleClient, Embedder):
     """An OpenAI-compatible embeddings endpoint; weights unverifiable."""
 
-    max_tries: int = 4
-    """Attempts per request on 429, 5xx, timeouts and connection errors."""
-    backoff_s: float = 0.5
-    """First wait between attempts; doubles each time unless the server sends Retry-After."""
-    max_wait_s: float = 30.0
-    """Longest wait between attempts, Retry-After included."""
+    config_section = "embedding"
 
     def __init__(
         self,
@@ -149,78 +139,6 @@ class OpenAIEmbedder(Embedder):
             msg = f"{where} returned vectors of different widths or non-numbers: {exc}"
             raise BackendError(msg) from exc
 
-    def _server_model(self) -> dict[str, Any] | None:
-        """The server's `/models` entry for this model, or None when it does not say."""
-        try:
-            body = self._request("GET", "/models", None, tries=1)
-        except BackendError:
-            return None
-        data = body.get("data") if isinstance(body, dict) else None
-        for entry in data if isinstance(data, list) else []:
-            if isinstance(entry, dict) and entry.get("id") == self.model:
-                return entry
-        return None
-
-    def _headers(self) -> dict[str, str]:
-        if self.api_key_env is None:
-            return {}
-        key = os.environ.get(self.api_key_env)
-        if not key:
-            msg = (
-                f"environment variable {self.api_key_env!r} (embedding.api_key_env) is not set; "
-                "export it with the endpoint's API key"
-            )
-            raise BackendError(msg)
-        return {"Authorization": f"Bearer {key}"}
-
-    def _request(
-        self, method: str, path: str, payload: dict[str, Any] | None, tries: int | None = None
-    ) -> Any:
-        import httpx
-
-        tries = tries or self.max_tries
-        url = self.base_url + path
-        what = f"{method} {self.endpoint}{path} (model {self.model!r})"
-        headers = self._headers()
-        with httpx.Client(timeout=self.timeout_s) as client:
-            for attempt in range(1, tries + 1):
-                last = attempt == tries
-                try:
-                    resp = client.request(method, url, json=payload, headers=headers)
-                except httpx.TransportError as exc:
-                    if last:
-                        msg = f"{what} failed after {tries} tries: {type(exc).__name__}: {exc}"
-                        raise BackendError(self._redact(msg)) from exc
-                    time.sleep(self._wait(attempt, None))
-                    continue
-                if resp.status_code in _RETRY_STATUS and not last:
-                    time.sleep(self._wait(attempt, resp.headers.get("retry-after")))
-                    continue
-                if resp.status_code >= 400:
-                    detail = self._redact(resp.text[:300])
-                    msg = (
-                        f"{what} answered HTTP {resp.status_code} after {attempt} "
-                        f"tries: {detail}; check the model id, the key and the server log"
-                    )
-                    raise BackendError(msg)
-                try:
-                    return resp.json()
-                except ValueError as exc:
-                    msg = f"{what} answered with non-JSON: {self._redact(resp.text[:200])!r}"
-                    raise BackendError(msg) from exc
-        msg = f"{what}: no attempt made (tries={tries})"
-        raise BackendError(msg)
-
-    def _wait(self, attempt: int, retry_after: str | None) -> float:
-        wait = self.backoff_s * 2 ** (attempt - 1)
-        if retry_after:
-            wait = _parse_retry_after(retry_after, wait)
-        return max(0.0, min(wait, self.max_wait_s))
-
-    def _redact(self, text: str) -> str:
-        key = os.environ.get(self.api_key_env) if self.api_key_env else None
-        return text.replace(key, "***") if key else text
-
     def __repr__(self) -> str:
         return (
             f"OpenAIEmbedder(base_url={self.endpoint!r}, model={self.model!r}, "
@@ -271,17 +189,3 @@ def check_endpoint(base_url: str, allow_remote: bool) -> str:
 def _strip_userinfo(url: str) -> str:
     head, sep, tail = url.partition("://")
     return head + sep + tail.split("@", 1)[-1] if sep else url
-
-
-def _parse_retry_after(value: str, default: float) -> float:
-    try:
-        return float(value)
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return default
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return (when - datetime.now(UTC)).total_seconds()

@@ -12,13 +12,8 @@ Example:
 
 from __future__ import annotations
 
-import email.utils
 import logging
-import os
-import random
 import threading
-import time
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -26,26 +21,21 @@ from urllib.parse import urlsplit
 from factory.embedding.openai_compat import check_endpoint, is_loopback
 from factory.errors import BackendError, ConfigError, RemoteNotAllowedError
 from factory.hashing import fingerprint, hash_file
+from factory.http_api import OpenAICompatibleClient
 from factory.teacher.base import Completion, Messages, Teacher
 
 __all__ = ["WEIGHTS_UNVERIFIABLE", "OpenAIChatTeacher", "check_teacher_endpoint", "weights_hash"]
 
 WEIGHTS_UNVERIFIABLE = "weights unverifiable"
-_RETRY_STATUS = frozenset({408, 409, 429, 500, 502, 503, 504})
 _LOG = logging.getLogger(__name__)
 _HASH_LOCK = threading.Lock()
 _WEIGHT_HASHES: dict[tuple[str, int, int], str] = {}
 
 
-class OpenAIChatTeacher(Teacher):
+class OpenAIChatTeacher(OpenAICompatibleClient, Teacher):
     """A teacher behind the OpenAI-compatible chat API; local weights make it verifiable."""
 
-    max_tries: int = 4
-    """Attempts per request on 408/409/429/5xx, timeouts and connection errors."""
-    backoff_s: float = 0.5
-    """First wait between attempts; doubles each time (with jitter) unless Retry-After says."""
-    max_wait_s: float = 30.0
-    """Longest wait between attempts, Retry-After included."""
+    config_section = "teacher"
 
     def __init__(
         self,
@@ -67,7 +57,6 @@ class OpenAIChatTeacher(Teacher):
         self.max_workers = max(1, int(max_workers))
         self._info: dict[str, Any] | None = None
         self._info_lock = threading.Lock()
-        self._rng = random.Random()  # jitter only: never touches outputs
 
     @property
     def fingerprint(self) -> str:
@@ -146,89 +135,6 @@ class OpenAIChatTeacher(Teacher):
             msg = f"{where} answered without choices[0].message: {shown}; is it a chat API?"
             raise BackendError(msg) from exc
 
-    def _server_model(self) -> dict[str, Any] | None:
-        """The server's `/models` entry for this model, or None when it does not say."""
-        try:
-            body = self._request("GET", "/models", None, tries=1)
-        except BackendError:
-            return None
-        data = body.get("data") if isinstance(body, dict) else None
-        for entry in data if isinstance(data, list) else []:
-            if isinstance(entry, dict) and entry.get("id") == self.model:
-                return entry
-        return None
-
-    def _headers(self) -> dict[str, str]:
-        if self.api_key_env is None:
-            return {}
-        key = os.environ.get(self.api_key_env)
-        if not key:
-            msg = (
-                f"environment variable {self.api_key_env!r} (teacher.api_key_env) is not set; "
-                "export it with the endpoint's API key"
-            )
-            raise BackendError(msg)
-        return {"Authorization": f"Bearer {key}"}
-
-    def _request(
-        self, method: str, path: str, payload: dict[str, Any] | None, tries: int | None = None
-    ) -> Any:
-        import httpx
-
-        tries = tries or self.max_tries
-        what = f"{method} {self.endpoint}{path} (model {self.model!r})"
-        url = self.base_url + path
-        headers = self._headers()
-        with httpx.Client(timeout=self.timeout_s) as client:
-            for attempt in range(1, tries + 1):
-                last = attempt == tries
-                try:
-                    resp = client.request(method, url, json=payload, headers=headers)
-                except httpx.TransportError as exc:
-                    if last:
-                        msg = (
-                            f"{what} failed after {tries} tries: {type(exc).__name__}: {exc}; "
-                            "is the server running? raise teacher.timeout_s for slow models"
-                        )
-                        raise BackendError(self._redact(msg)) from exc
-                    self._sleep(what, attempt, type(exc).__name__, None)
-                    continue
-                if resp.status_code in _RETRY_STATUS and not last:
-                    self._sleep(what, attempt, resp.status_code, resp.headers.get("retry-after"))
-                    continue
-                if resp.status_code >= 400:
-                    detail = self._redact(resp.text[:300])
-                    msg = (
-                        f"{what} answered HTTP {resp.status_code} after {attempt} "
-                        f"tries: {detail}; check the model id, the key and the server log"
-                    )
-                    raise BackendError(msg)
-                try:
-                    return resp.json()
-                except ValueError as exc:
-                    msg = f"{what} answered with non-JSON: {self._redact(resp.text[:200])!r}"
-                    raise BackendError(msg) from exc
-        msg = f"{what}: no attempt made (tries={tries}); set max_tries to 1 or more"
-        raise BackendError(msg)
-
-    def _sleep(self, what: str, attempt: int, why: object, retry_after: str | None) -> None:
-        wait = self.retry_wait(attempt, retry_after)
-        _LOG.warning("%s: %s on try %d; retrying in %.2f s", what, why, attempt, wait)
-        time.sleep(wait)
-
-    def retry_wait(self, attempt: int, retry_after: str | None) -> float:
-        """Seconds to wait after failed try `attempt`: Retry-After, else jittered backoff."""
-        if retry_after:
-            wait = _parse_retry_after(retry_after)
-            if wait is not None:
-                return min(max(0.0, wait), self.max_wait_s)
-        base = self.backoff_s * 2 ** (attempt - 1)
-        return min(base * self._rng.uniform(0.5, 1.5), self.max_wait_s)
-
-    def _redact(self, text: str) -> str:
-        key = os.environ.get(self.api_key_env) if self.api_key_env else None
-        return text.replace(key, "***") if key else text
-
     def __repr__(self) -> str:
         weights = self.weights_path.name if self.weights_path else None
         return (
@@ -269,18 +175,3 @@ def weights_hash(path: Path) -> str:
         if key not in _WEIGHT_HASHES:
             _WEIGHT_HASHES[key] = hash_file(path)
         return _WEIGHT_HASHES[key]
-
-
-def _parse_retry_after(value: str) -> float | None:
-    """Seconds from a Retry-After header (delta-seconds or HTTP date); None when unreadable."""
-    try:
-        return float(value)
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return (when - datetime.now(UTC)).total_seconds()

@@ -1,0 +1,145 @@
+"""JSON requests to an OpenAI-compatible server, shared by the embedding and teacher clients.
+
+Auth comes from an environment variable read at call time (never stored, logged or hashed);
+408/409/429/5xx answers, timeouts and connection errors are retried with exponential backoff and
+jitter, and a `Retry-After` header overrides the backoff.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import logging
+import os
+import random
+import time
+from datetime import UTC, datetime
+from typing import Any, ClassVar
+
+from factory.errors import BackendError
+
+__all__ = ["RETRY_STATUS", "OpenAICompatibleClient", "parse_retry_after"]
+
+RETRY_STATUS = frozenset({408, 409, 429, 500, 502, 503, 504})
+_LOG = logging.getLogger(__name__)
+_JITTER = random.Random()  # jitter only: never touches outputs
+
+
+class OpenAICompatibleClient:
+    """Mixin: `_request` with retries, auth headers, key redaction and the `/models` entry.
+
+    The host class sets `base_url`, `endpoint` (credential-free URL), `model`, `api_key_env` and
+    `timeout_s`, and names its config section in `config_section` for error messages.
+    """
+
+    config_section: ClassVar[str] = "endpoint"
+    base_url: str
+    endpoint: str
+    model: str
+    api_key_env: str | None
+    timeout_s: float
+
+    max_tries: int = 4
+    """Attempts per request on 408/409/429/5xx, timeouts and connection errors."""
+    backoff_s: float = 0.5
+    """First wait between attempts; doubles each time (with jitter) unless Retry-After says."""
+    max_wait_s: float = 30.0
+    """Longest wait between attempts, Retry-After included."""
+
+    def _headers(self) -> dict[str, str]:
+        if self.api_key_env is None:
+            return {}
+        key = os.environ.get(self.api_key_env)
+        if not key:
+            msg = (
+                f"environment variable {self.api_key_env!r} ({self.config_section}.api_key_env) "
+                "is not set; export it with the endpoint's API key"
+            )
+            raise BackendError(msg)
+        return {"Authorization": f"Bearer {key}"}
+
+    def _request(
+        self, method: str, path: str, payload: dict[str, Any] | None, tries: int | None = None
+    ) -> Any:
+        import httpx
+
+        tries = tries or self.max_tries
+        what = f"{method} {self.endpoint}{path} (model {self.model!r})"
+        url = self.base_url + path
+        headers = self._headers()
+        with httpx.Client(timeout=self.timeout_s) as client:
+            for attempt in range(1, tries + 1):
+                last = attempt == tries
+                try:
+                    resp = client.request(method, url, json=payload, headers=headers)
+                except httpx.TransportError as exc:
+                    if last:
+                        msg = (
+                            f"{what} failed after {tries} tries: {type(exc).__name__}: {exc}; "
+                            f"is the server running? raise {self.config_section}.timeout_s "
+                            "for slow models"
+                        )
+                        raise BackendError(self._redact(msg)) from exc
+                    self._sleep(what, attempt, type(exc).__name__, None)
+                    continue
+                if resp.status_code in RETRY_STATUS and not last:
+                    self._sleep(what, attempt, resp.status_code, resp.headers.get("retry-after"))
+                    continue
+                if resp.status_code >= 400:
+                    detail = self._redact(resp.text[:300])
+                    msg = (
+                        f"{what} answered HTTP {resp.status_code} after {attempt} "
+                        f"tries: {detail}; check the model id, the key and the server log"
+                    )
+                    raise BackendError(msg)
+                try:
+                    return resp.json()
+                except ValueError as exc:
+                    msg = f"{what} answered with non-JSON: {self._redact(resp.text[:200])!r}"
+                    raise BackendError(msg) from exc
+        msg = f"{what}: no attempt made (tries={tries}); set max_tries to 1 or more"
+        raise BackendError(msg)
+
+    def _server_model(self) -> dict[str, Any] | None:
+        """The server's `/models` entry for this model, or None when it does not say."""
+        try:
+            body = self._request("GET", "/models", None, tries=1)
+        except BackendError:
+            return None
+        data = body.get("data") if isinstance(body, dict) else None
+        for entry in data if isinstance(data, list) else []:
+            if isinstance(entry, dict) and entry.get("id") == self.model:
+                return entry
+        return None
+
+    def _sleep(self, what: str, attempt: int, why: object, retry_after: str | None) -> None:
+        wait = self.retry_wait(attempt, retry_after)
+        _LOG.warning("%s: %s on try %d; retrying in %.2f s", what, why, attempt, wait)
+        time.sleep(wait)
+
+    def retry_wait(self, attempt: int, retry_after: str | None) -> float:
+        """Seconds to wait after failed try `attempt`: Retry-After, else jittered backoff."""
+        if retry_after:
+            wait = parse_retry_after(retry_after)
+            if wait is not None:
+                return min(max(0.0, wait), self.max_wait_s)
+        base = self.backoff_s * 2 ** (attempt - 1)
+        return min(base * _JITTER.uniform(0.5, 1.5), self.max_wait_s)
+
+    def _redact(self, text: str) -> str:
+        key = os.environ.get(self.api_key_env) if self.api_key_env else None
+        return text.replace(key, "***") if key else text
+
+
+def parse_retry_after(value: str) -> float | None:
+    """Seconds from a Retry-After header (delta-seconds or HTTP date); None when unreadable."""
+    try:
+        return float(value)
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return (when - datetime.now(UTC)).total_seconds()
