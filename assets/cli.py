@@ -81,6 +81,7 @@ def run(
             selection=select or None,
             raise_on_error=False,
             tags={"factory/source": "cli"},
+            run_config={"loggers": {"console": {"config": {"log_level": "INFO"}}}},
         )
     if not result.success:
         raise FactoryError(_failure_message(result))

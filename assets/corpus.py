@@ -22,14 +22,14 @@ _CONTENT_COLUMNS = ["doc_id", "label", "answer", "split", "source_id", "license"
 def _near_duplicate_finder(
     factory: FactoryResource, log: dg.DagsterLogManager
 ) -> NearDuplicateFinder:
-    from factory.embedding import EmbeddingStore, create_embedder
+    from factory.embedding import EmbeddingStore, shared_embedder
 
     config = factory.config
     threshold = config.ingest.near_duplicate_threshold or 1.0
 
     def find(doc_ids: list[str], texts: list[str]) -> dict[str, tuple[str, float]]:
         store = EmbeddingStore(factory.home / "lancedb")
-        vectors, stats = store.embed_texts(doc_ids, texts, create_embedder(config.embedding))
+        vectors, stats = store.embed_texts(doc_ids, texts, shared_embedder(config.embedding))
         log.info(f"near-duplicate scan: {stats.embedded} embedded, {stats.cached} from cache")
         pairs = near_duplicate_pairs(np.asarray(vectors, dtype=np.float32), threshold)
         return {doc_ids[i]: (doc_ids[j], cos) for i, (j, cos) in pairs.items()}

@@ -23,10 +23,10 @@ def document_embeddings(
     context: dg.AssetExecutionContext, factory: FactoryResource, corpus_documents: pl.DataFrame
 ) -> dg.Output[pl.DataFrame]:
     """Unit-length embeddings of every document; only new (text, model) pairs are computed."""
-    from factory.embedding import EmbeddingStore, create_embedder
+    from factory.embedding import EmbeddingStore, shared_embedder
 
     config = factory.config
-    embedder = create_embedder(config.embedding)
+    embedder = shared_embedder(config.embedding)
     store = EmbeddingStore(factory.home / "lancedb")
     total = corpus_documents.height
 

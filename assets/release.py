@@ -57,7 +57,7 @@ def dataset_release(
 
     from checks.gate import check_samples
     from checks.suites import FAMILIES
-    from factory.embedding import create_embedder
+    from factory.embedding import shared_embedder
     from lineage import CardInfo, ReportInfo, write_release
 
     config = factory.config
@@ -66,7 +66,7 @@ def dataset_release(
         "synthetic_samples", "synthetic_rejects", "document_embeddings", "student_checkpoint",
     ]  # fmt: skip
     with lineage_step(context, factory, "dataset_release", RELEASE_CODE_VERSION, inputs) as step:
-        embedder = create_embedder(config.embedding)
+        embedder = shared_embedder(config.embedding)
         checks = []
         for family in FAMILIES:
             outcome = check_samples(

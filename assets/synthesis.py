@@ -41,7 +41,7 @@ def synthetic_samples_and_rejects(
 ) -> Iterator[dg.Output]:
     """Interpolate between each gap's anchors, realize targets with the teacher, keep the best."""
     from checks.row_filters import filter_samples
-    from factory.embedding import create_embedder
+    from factory.embedding import shared_embedder
     from factory.synthesis import prompt_template_hash, synthesize_interpolations
 
     config = factory.config
@@ -49,7 +49,7 @@ def synthetic_samples_and_rejects(
     step_name = "synthetic_samples"
     with lineage_step(context, factory, step_name, SYNTHESIS_CODE_VERSION, inputs) as step:
         train = corpus_documents.filter(pl.col("split") == "train")
-        embedder = create_embedder(config.embedding)
+        embedder = shared_embedder(config.embedding)
         budget = int(coverage_gaps["budget"].sum()) if coverage_gaps.height else 0
 
         def progress(done: int, total: int) -> None:

@@ -44,9 +44,9 @@ def check_samples(
     texts = ["" if t is None else t for t in samples["text"].to_list()]
     if family in VECTOR_FAMILIES:
         if embedder is None:
-            from factory.embedding import create_embedder
+            from factory.embedding import shared_embedder
 
-            embedder = create_embedder(config.embedding)
+            embedder = shared_embedder(config.embedding)
         corpus_texts, corpus_vectors = corpus_reference(
             corpus_documents, document_embeddings, REFERENCE_SPLITS, embedder.fingerprint
         )

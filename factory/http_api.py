@@ -36,6 +36,7 @@ class OpenAICompatibleClient:
     endpoint: str
     model: str
     api_key_env: str | None
+    allow_remote: bool
     timeout_s: float
 
     max_tries: int = 4
@@ -44,6 +45,23 @@ class OpenAICompatibleClient:
     """First wait between attempts; doubles each time (with jitter) unless Retry-After says."""
     max_wait_s: float = 30.0
     """Longest wait between attempts, Retry-After included."""
+
+    def _init_endpoint(
+        self,
+        endpoint: str,
+        base_url: str,
+        model: str,
+        api_key_env: str | None,
+        allow_remote: bool,
+        timeout_s: float,
+    ) -> None:
+        """Store what every request needs; `endpoint` is the checked, credential-free URL."""
+        self.endpoint = endpoint
+        self.base_url = base_url.rstrip("/")
+        self.model = model
+        self.api_key_env = api_key_env
+        self.allow_remote = allow_remote
+        self.timeout_s = timeout_s
 
     def _headers(self) -> dict[str, str]:
         if self.api_key_env is None:

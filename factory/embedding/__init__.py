@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from factory.embedding.base import Embedder, Progress, normalize_rows
 from factory.embedding.openai_compat import OpenAIEmbedder, check_endpoint, is_loopback
-from factory.embedding.registry import EMBEDDERS, create_embedder
+from factory.embedding.registry import EMBEDDERS, create_embedder, shared_embedder
 from factory.embedding.sentence_transformers import SentenceTransformerEmbedder, resolve_device
 from factory.embedding.store import EMBEDDINGS_TABLE, EmbeddingStore, EmbedStats, cache_table_name
 
@@ -30,4 +30,5 @@ __all__ = [
     "is_loopback",
     "normalize_rows",
     "resolve_device",
+    "shared_embedder",
 ]

@@ -42,12 +42,8 @@ class OpenAIEmbedder(OpenAICompatibleClient, Embedder):
         timeout_s: float = 60.0,
         batch_size: int = 64,
     ) -> None:
-        self.endpoint = check_endpoint(base_url, allow_remote)
-        self.base_url = base_url.rstrip("/")
-        self.model = model
-        self.api_key_env = api_key_env
-        self.allow_remote = allow_remote
-        self.timeout_s = timeout_s
+        endpoint = check_endpoint(base_url, allow_remote)
+        self._init_endpoint(endpoint, base_url, model, api_key_env, allow_remote, timeout_s)
         self.batch_size = check_batch_size(batch_size)
         self._dimension: int | None = None
         self._info: dict[str, Any] | None = None

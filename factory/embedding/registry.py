@@ -13,7 +13,9 @@ from factory.embedding.openai_compat import OpenAIEmbedder
 from factory.embedding.sentence_transformers import SentenceTransformerEmbedder
 from factory.errors import ConfigError
 
-__all__ = ["EMBEDDERS", "create_embedder"]
+__all__ = ["EMBEDDERS", "create_embedder", "shared_embedder"]
+
+_SHARED: dict[str, Embedder] = {}
 
 EMBEDDERS: dict[str, type[Embedder]] = {
     "openai": OpenAIEmbedder,
@@ -27,3 +29,15 @@ def create_embedder(cfg: EmbeddingConfig) -> Embedder:
         msg = f"unknown embedder {cfg.backend!r}; expected one of {sorted(EMBEDDERS)}"
         raise ConfigError(msg)
     return EMBEDDERS[cfg.backend].from_config(cfg)
+
+
+def shared_embedder(cfg: EmbeddingConfig) -> Embedder:
+    """The process's one embedder for `cfg`: layers of a run share the loaded model.
+
+    Embedders hold no per-call state, so the synthesis step, the checks and the release reuse
+    the model the embeddings step loaded instead of loading and hashing it again.
+    """
+    key = cfg.model_dump_json()
+    if key not in _SHARED:
+        _SHARED[key] = create_embedder(cfg)
+    return _SHARED[key]

@@ -47,12 +47,8 @@ class OpenAIChatTeacher(OpenAICompatibleClient, Teacher):
         weights_path: Path | None = None,
         max_workers: int = 1,
     ) -> None:
-        self.endpoint = check_teacher_endpoint(base_url, allow_remote)
-        self.base_url = base_url.rstrip("/")
-        self.model = model
-        self.api_key_env = api_key_env
-        self.allow_remote = allow_remote
-        self.timeout_s = timeout_s
+        endpoint = check_teacher_endpoint(base_url, allow_remote)
+        self._init_endpoint(endpoint, base_url, model, api_key_env, allow_remote, timeout_s)
         self.weights_path = Path(weights_path) if weights_path is not None else None
         self.max_workers = max(1, int(max_workers))
         self._info: dict[str, Any] | None = None
