@@ -1,4 +1,4 @@
-"""The `factory` command line: run the graph, open the UI, show what is materialized.
+"""The `factory` command line: run the graph, open the UI, show what is materialized, probe.
 
 Every command reads the same `factory.yaml` as the Dagster code location. Errors print one line
 and exit with status 1; nothing prints a traceback.
@@ -173,6 +173,39 @@ def _format_time(timestamp: float) -> str:
     from datetime import UTC, datetime
 
     return datetime.fromtimestamp(timestamp, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+@app.command()
+def probes(
+    out: Annotated[Path, typer.Option("--out", help="JSONL file to write the probes to.")],
+    config: ConfigOption = None,
+    per_cluster: Annotated[int, typer.Option(help="Probes asked for per cluster.", min=1)] = 5,
+) -> None:
+    """Ask the teacher to enumerate the domain; write the probes as a reference source (JSONL).
+
+    Needs a materialized map (`factory run` first). Point `gaps.reference_source` at the file
+    (kind jsonl) with `gaps.reference: source` to find coverage gaps against it.
+    """
+    import polars as pl
+
+    from factory.gaps.probes import save_probes, write_probes
+    from factory.teacher import start_teacher
+
+    cfg = _load(config)
+    tables = cfg.home_dir / "tables"
+    needed = {name: tables / f"{name}.parquet" for name in ("clusters", "semantic_map")}
+    missing = [name for name, path in needed.items() if not path.is_file()]
+    if missing:
+        msg = f"no materialized {missing} under {tables}; run `factory run` first"
+        raise FactoryError(msg)
+    clusters = pl.read_parquet(needed["clusters"])
+    mapped = pl.read_parquet(needed["semantic_map"], columns=["doc_id", "split", "cluster_id"])
+    docs = pl.read_parquet(tables / "corpus_documents.parquet", columns=["doc_id", "text"])
+    train = mapped.filter(pl.col("split") == "train").join(docs, on="doc_id")
+    with start_teacher(cfg.teacher, cfg.home_dir / "logs") as teacher:
+        texts = write_probes(teacher, clusters, train, cfg.teacher, per_cluster=per_cluster)
+        path = save_probes(texts, out, teacher.fingerprint)
+    console.print(f"{len(texts)} probes from {clusters.height} clusters written to {path}")
 
 
 @app.command("config-keys")

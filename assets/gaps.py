@@ -1,19 +1,21 @@
 """Gaps layer: `coverage_gaps`, ranked, with anchors, targets, budgets and rationales."""
 
 import dagster as dg
+import numpy as np
 import polars as pl
 
 from assets.lineage_step import lineage_step
 from assets.metadata import markdown_table, table_metadata
 from assets.metadata_images import image_metadata
 from assets.resources import FactoryResource
-from factory.hashing import fingerprint, frame_fingerprint
+from factory.config import FactoryConfig
+from factory.hashing import content_hash, fingerprint, frame_fingerprint
 from factory.schemas import COVERAGE_GAPS
 from factory.vectors import vectors_for
 
 __all__ = ["GAPS_CODE_VERSION", "coverage_gaps"]
 
-GAPS_CODE_VERSION = "gaps-v1"
+GAPS_CODE_VERSION = "gaps-v2"
 
 
 @dg.asset(group_name="gaps", code_version=GAPS_CODE_VERSION)
@@ -22,42 +24,122 @@ def coverage_gaps(
     factory: FactoryResource,
     semantic_map: pl.DataFrame,
     clusters: pl.DataFrame,
+    corpus_documents: pl.DataFrame,
     document_embeddings: pl.DataFrame,
 ) -> dg.Output[pl.DataFrame]:
-    """Where the train split is thin: ranked gaps with anchors, targets and sample budgets."""
-    from factory.gaps import find_sparse_gaps, gap_points
-    from factory.mapping import plot_map
+    """Where the corpus is thin: ranked gaps of five kinds with anchors, targets and budgets."""
+    from factory.gaps import find_gaps, gap_points
+    from factory.gaps.inputs import read_evaluation
+    from factory.mapping import plot_map, write_interactive_map
 
     config = factory.config
-    inputs = ["semantic_map", "clusters", "document_embeddings"]
+    inputs = ["semantic_map", "clusters", "corpus_documents", "document_embeddings"]
     with lineage_step(context, factory, "coverage_gaps", GAPS_CODE_VERSION, inputs) as step:
         vectors = vectors_for(document_embeddings, semantic_map["doc_id"].to_list())
-        gaps = find_sparse_gaps(semantic_map, vectors, clusters, config.gaps)
+        reference, reference_version = _reference(config, semantic_map, vectors)
+        labelled = corpus_documents.filter(pl.col("label").is_not_null())
+        labels = dict(zip(labelled["doc_id"].to_list(), labelled["label"].to_list(), strict=True))
+        evaluation = None
+        if config.gaps.evaluation_path:
+            evaluation = read_evaluation(config.resolve(config.gaps.evaluation_path))
+        found = find_gaps(
+            semantic_map,
+            vectors,
+            clusters,
+            config.gaps,
+            reference=reference,
+            labels=labels or None,
+            evaluation=evaluation,
+        )
+        gaps = found.gaps
         params = config.gaps.model_dump(mode="json")
         step.params = params
         version = fingerprint(
             GAPS_CODE_VERSION,
             params,
             frame_fingerprint(semantic_map, ["doc_id", "cluster_id", "density"]),
+            frame_fingerprint(labelled, ["doc_id", "label"]),
+            reference_version,
+            frame_fingerprint(evaluation, ["doc_id", "correct"]) if evaluation is not None else "",
         )
         step.output("coverage_gaps", gaps, COVERAGE_GAPS, version)
+        points = gap_points(gaps, semantic_map)
+        plots = factory.home / "plots"
         png = plot_map(
             semantic_map,
             clusters,
-            gap_points(gaps, semantic_map),
-            factory.home / "plots" / "coverage_gaps.png",
+            points,
+            plots / "coverage_gaps.png",
             f"{gaps.height} gaps (red, by rank)",
         )
-    context.log.info(f"{gaps.height} gaps, total budget {int(gaps['budget'].sum())}")
+        texts = dict(
+            zip(
+                corpus_documents["doc_id"].to_list(),
+                corpus_documents["text"].to_list(),
+                strict=True,
+            )
+        )
+        html = write_interactive_map(
+            semantic_map,
+            clusters,
+            texts,
+            points,
+            plots / "coverage_gaps.html",
+            f"{gaps.height} gaps",
+        )
+    for note in found.notes:
+        context.log.info(note)
+    by_kind = gaps["kind"].value_counts().sort("kind") if gaps.height else None
+    context.log.info(
+        f"{gaps.height} gaps ({_counts(by_kind)}), total budget "
+        f"{int(gaps['budget'].sum()) if gaps.height else 0}, radius r={found.radius:.3f}"
+    )
     return dg.Output(
         gaps,
         data_version=dg.DataVersion(version),
         metadata={
             **table_metadata(gaps, COVERAGE_GAPS),
             **image_metadata(png, "gaps on the semantic map"),
+            "interactive_map": dg.MetadataValue.path(str(html)),
             "top_gaps": dg.MetadataValue.md(
-                markdown_table(gaps, ["rank", "kind", "score", "budget", "rationale"], rows=20)
+                markdown_table(
+                    gaps, ["rank", "kind", "score", "shortfall", "budget", "rationale"], rows=20
+                )
             ),
+            "gaps_by_kind": dg.MetadataValue.json(
+                {kind: int(n) for kind, n in by_kind.iter_rows()} if by_kind is not None else {}
+            ),
+            "proposed_by_kind": dg.MetadataValue.json(found.proposed),
+            "notes": dg.MetadataValue.md("\n".join(f"- {n}" for n in found.notes) or "none"),
+            "radius": round(found.radius, 4),
             "total_budget": int(gaps["budget"].sum()) if gaps.height else 0,
         },
     )
+
+
+def _reference(
+    config: FactoryConfig, semantic_map: pl.DataFrame, vectors: np.ndarray
+) -> tuple[object, str]:
+    """The coverage reference named by `gaps.reference` and a fingerprint of its ids."""
+    from factory.embedding import EmbeddingStore, shared_embedder
+    from factory.gaps import Reference
+    from factory.gaps.inputs import reference_texts
+
+    choice = config.gaps.reference
+    if choice == "none":
+        return None, "no-reference"
+    if choice == "validation":
+        rows = np.nonzero(semantic_map["split"].to_numpy() == "validation")[0]
+        ids = [semantic_map["doc_id"][int(i)] for i in rows]
+        return Reference(ids=ids, vectors=vectors[rows]), fingerprint("validation", sorted(ids))
+    texts = reference_texts(config.gaps.reference_source, config)
+    ids = [content_hash(t) for t in texts]
+    store = EmbeddingStore(config.home_dir / "lancedb")
+    ref_vectors, _ = store.embed_texts(ids, texts, shared_embedder(config.embedding))
+    return Reference(ids=ids, vectors=ref_vectors), fingerprint("source", sorted(ids))
+
+
+def _counts(by_kind: pl.DataFrame | None) -> str:
+    if by_kind is None:
+        return "none"
+    return ", ".join(f"{n} {kind}" for kind, n in by_kind.iter_rows())

@@ -15,7 +15,7 @@ from factory.vectors import vectors_for
 
 __all__ = ["MAP_CODE_VERSION", "semantic_map_and_clusters"]
 
-MAP_CODE_VERSION = "map-v1"
+MAP_CODE_VERSION = "map-v2"
 
 
 @dg.multi_asset(
@@ -39,7 +39,7 @@ def semantic_map_and_clusters(
     document_embeddings: pl.DataFrame,
 ) -> Iterator[dg.Output]:
     """Project, cluster and describe the embedding space."""
-    from factory.mapping import build_map, plot_map
+    from factory.mapping import build_map, plot_map, write_interactive_map
 
     config = factory.config
     inputs = ["corpus_documents", "document_embeddings"]
@@ -71,12 +71,14 @@ def semantic_map_and_clusters(
         clusters_version = fingerprint(base, "clusters")
         step.output("semantic_map", result.semantic_map, SEMANTIC_MAP, map_version)
         step.output("clusters", result.clusters, CLUSTERS, clusters_version)
+        title = f"{docs.height} documents, {result.clusters.height} clusters"
+        plots = factory.home / "plots"
         png = plot_map(
-            result.semantic_map,
-            result.clusters,
-            None,
-            factory.home / "plots" / "semantic_map.png",
-            f"{docs.height} documents, {result.clusters.height} clusters",
+            result.semantic_map, result.clusters, None, plots / "semantic_map.png", title
+        )
+        texts = dict(zip(doc_ids, docs["text"].to_list(), strict=True))
+        html = write_interactive_map(
+            result.semantic_map, result.clusters, texts, None, plots / "semantic_map.html", title
         )
     context.log.info(
         f"{result.clusters.height} clusters, noise share {result.noise_share:.1%}, "
@@ -89,8 +91,10 @@ def semantic_map_and_clusters(
         metadata={
             **table_metadata(result.semantic_map, SEMANTIC_MAP),
             **image_metadata(png, "semantic map"),
+            "interactive_map": dg.MetadataValue.path(str(html)),
             "noise_share": round(result.noise_share, 4),
             "clusters": result.clusters.height,
+            "map_params": dg.MetadataValue.json(result.params),
         },
     )
     top = result.clusters.sort("size", descending=True)

@@ -224,20 +224,100 @@ class MapConfig(StrictModel):
         None, ge=1, description="HDBSCAN min_samples; when unset, equal to min_cluster_size / 2."
     )
     keywords_per_cluster: int = Field(8, ge=1, description="c-TF-IDF keywords kept per cluster.")
+    clusterer: Literal["fast_hdbscan", "hdbscan"] = Field(
+        "fast_hdbscan",
+        description="HDBSCAN implementation: fast_hdbscan (default, parallel) or the classic "
+        "hdbscan package (slower; same algorithm).",
+    )
+    fit_sample: int = Field(
+        5_000,
+        ge=100,
+        description="Above this many documents, PCA, UMAP and HDBSCAN are fitted on a seeded "
+        "hashed sample of this size; the other documents are placed and labelled from their "
+        "nearest sampled neighbours.",
+    )
     random_state: int = Field(42, description="Seed of every random step (UMAP, sampling).")
 
 
-class GapsConfig(StrictModel):
-    """Gap finding over the train split."""
+GapKind = Literal["coverage", "sparse_region", "bridge", "under_represented", "student_failure"]
 
-    k: int = Field(10, ge=2, description="Neighbours used for k-NN density.")
+
+class GapsConfig(StrictModel):
+    """Gap finding over the train split (see docs/gaps.md for the scale and the rules)."""
+
+    kinds: list[GapKind] = Field(
+        default_factory=lambda: [
+            "coverage",
+            "sparse_region",
+            "bridge",
+            "under_represented",
+            "student_failure",
+        ],
+        description="Gap kinds to look for; a kind without its input (a reference, a target "
+        "mix, evaluation results) finds nothing.",
+    )
+    k: int = Field(10, ge=2, description="Neighbours that set the local radius r.")
     max_gaps: int = Field(30, ge=1, description="Most gaps kept, best score first.")
     anchors_per_gap: int = Field(4, ge=2, description="Train documents named as anchors per gap.")
     total_budget: int = Field(
         90,
         ge=1,
-        description="Synthetic samples to request over all gaps; split by score "
-        "(largest-remainder rounding, at least 1 per gap kept).",
+        description="Synthetic samples to request over all gaps: 1 per gap kept, the rest split "
+        "in proportion to score (largest-remainder rounding).",
+    )
+    min_shortfall: float = Field(
+        0.3,
+        ge=0.0,
+        le=1.0,
+        description="Smallest shortfall (1 - observed/expected) that makes a gap.",
+    )
+    kind_weights: dict[GapKind, float] = Field(
+        default_factory=lambda: {
+            "coverage": 1.0,
+            "student_failure": 1.0,
+            "under_represented": 1.0,
+            "bridge": 0.9,
+            "sparse_region": 0.8,
+        },
+        description="Score = weight of the kind * shortfall; kinds backed by outside evidence "
+        "(a reference, evaluation, a target mix) weigh more than those read off the corpus.",
+    )
+    max_target_cosine: float = Field(
+        0.9,
+        gt=0.0,
+        le=1.0,
+        description="A gap whose target is closer than this cosine to a better gap's is dropped.",
+    )
+    min_support: int = Field(
+        3,
+        ge=1,
+        description="Fewest reference points (coverage) or failures (student_failure) per gap.",
+    )
+    bridge_reach: float = Field(
+        4.0,
+        gt=0.0,
+        description="Clusters whose nearest core members are more than this many local radii "
+        "apart (in angle) are separate topics, not a bridge.",
+    )
+    reference: Literal["validation", "source", "none"] = Field(
+        "validation",
+        description="Reference for coverage gaps: the validation split, the documents of "
+        "`reference_source`, or none.",
+    )
+    reference_source: SourceConfig | None = Field(
+        None,
+        description="With reference: source, an unlabelled sample of the target distribution "
+        "(production queries, a broader corpus), read like a corpus source; never trained on.",
+    )
+    target_mix: Literal["uniform"] | dict[str, float] | None = Field(
+        None,
+        description="Target share per label (or per cluster when unlabelled) for "
+        "under-represented gaps: `uniform`, a mapping such as `{card_arrival: 0.02}`, or unset.",
+    )
+    evaluation_path: str | None = Field(
+        None,
+        description="Per-example evaluation results on the validation split (Parquet, CSV or "
+        "JSONL with `doc_id` and boolean `correct`) for student-failure gaps.",
     )
 
 

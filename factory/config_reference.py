@@ -28,6 +28,8 @@ and a test keeps it equal to that output.
 def _default(config: FactoryConfig, key: str) -> str:
     value: Any = config
     for part in key.replace("[]", ".0").split("."):
+        if value is None:  # a key inside an optional section that is unset by default
+            return "(unset section)"
         value = value[int(part)] if part.isdigit() else getattr(value, part)
     if isinstance(value, BaseModel) or (
         isinstance(value, list) and value and isinstance(value[0], BaseModel)

@@ -151,6 +151,12 @@ SEMANTIC_MAP = TableSchema(
         Column("cluster_id", pl.Int64, "HDBSCAN cluster; -1 is noise"),
         Column("membership", pl.Float32, "HDBSCAN membership strength in [0, 1]"),
         Column("density", pl.Float32, "mean cosine similarity to the k nearest train documents"),
+        Column(
+            "neighbour_rows",
+            pl.List(pl.Int64),
+            "rows (in doc_id order) of the nearest train documents, nearest first",
+        ),
+        Column("neighbour_sims", pl.List(pl.Float32), "cosine to each of those neighbours"),
     ),
 )
 
@@ -169,14 +175,22 @@ CLUSTERS = TableSchema(
 COVERAGE_GAPS = TableSchema(
     "coverage_gaps",
     (
-        Column("gap_id", pl.String, "stable id: hash of kind, anchors and target"),
+        Column("gap_id", pl.String, "stable id: hash of kind and anchors"),
         Column("rank", pl.Int64, "1 = most important"),
         Column(
             "kind", pl.String, "sparse_region, bridge, coverage, under_represented, student_failure"
         ),
-        Column("score", pl.Float64, "importance in [0, 1] (documented per kind)"),
+        Column("score", pl.Float64, "kind weight * shortfall, in [0, 1]; ranks the gaps"),
+        Column("shortfall", pl.Float64, "1 - observed / expected, clipped to [0, 1]"),
+        Column("observed", pl.Float64, "train documents (correct answers) found at the gap"),
+        Column("expected", pl.Float64, "train documents (correct answers) expected there"),
         Column("target", pl.Array, "unit-length target vector in embedding space"),
         Column("anchor_doc_ids", pl.List(pl.String), "train documents nearest the target"),
+        Column(
+            "evidence_doc_ids",
+            pl.List(pl.String),
+            "reference or failed validation documents behind the gap (never train anchors)",
+        ),
         Column(
             "cluster_id",
             pl.Int64,

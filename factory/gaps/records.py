@@ -18,9 +18,9 @@ from factory.schemas import COVERAGE_GAPS, vector_dtype
 __all__ = ["gap_id", "gaps_frame"]
 
 
-def gap_id(kind: str, anchor_doc_ids: list[str]) -> str:
-    """First 16 hex digits of the fingerprint of the kind and the sorted anchors."""
-    return fingerprint(kind, sorted(anchor_doc_ids))[:16]
+def gap_id(kind: str, anchor_doc_ids: list[str], evidence_doc_ids: list[str] | None = None) -> str:
+    """First 16 hex digits of the fingerprint of the kind, sorted anchors and sorted evidence."""
+    return fingerprint(kind, sorted(anchor_doc_ids), sorted(evidence_doc_ids or []))[:16]
 
 
 def gaps_frame(rows: list[dict[str, Any]], dim: int) -> pl.DataFrame:

@@ -10,17 +10,19 @@ from __future__ import annotations
 
 from factory.mapping.build import SPLIT_NAMES, MapResult, build_map, clusters_frame
 from factory.mapping.cluster import cluster_points, default_min_cluster_size, default_min_samples
-from factory.mapping.density import knn, knn_density, unit_rows
+from factory.mapping.density import EXACT_KNN_LIMIT, knn, knn_density, unit_rows
+from factory.mapping.interactive import write_interactive_map
 from factory.mapping.keywords import TOKEN_PATTERN, ctfidf_keywords, label_from_keywords
 from factory.mapping.plot import plot_map
-from factory.mapping.reduce import UMAP_FIT_LIMIT, SampledUMAP, hashed_sample, pca
+from factory.mapping.reduce import FIT_SAMPLE, SampledReducer, hashed_sample, pca
 
 __all__ = [
+    "EXACT_KNN_LIMIT",
+    "FIT_SAMPLE",
     "SPLIT_NAMES",
     "TOKEN_PATTERN",
-    "UMAP_FIT_LIMIT",
     "MapResult",
-    "SampledUMAP",
+    "SampledReducer",
     "build_map",
     "cluster_points",
     "clusters_frame",
@@ -34,4 +36,5 @@ __all__ = [
     "pca",
     "plot_map",
     "unit_rows",
+    "write_interactive_map",
 ]

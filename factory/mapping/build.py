@@ -20,15 +20,17 @@ import polars as pl
 from factory.config import MapConfig
 from factory.errors import FactoryError, SchemaError
 from factory.mapping.cluster import cluster_points, default_min_cluster_size, default_min_samples
-from factory.mapping.density import knn_density, unit_rows
+from factory.mapping.density import train_neighbours, unit_rows
 from factory.mapping.keywords import ctfidf_keywords, label_from_keywords
-from factory.mapping.reduce import UMAP_FIT_LIMIT, SampledUMAP, pca
+from factory.mapping.reduce import SampledReducer, l2_neighbours
 from factory.schemas import CLUSTERS, SEMANTIC_MAP, vector_dtype
 
-__all__ = ["SPLIT_NAMES", "MapResult", "build_map", "clusters_frame"]
+__all__ = ["NEIGHBOUR_DEPTH", "SPLIT_NAMES", "MapResult", "build_map", "clusters_frame"]
 
 SPLIT_NAMES = ("train", "validation", "test")
-_STEPS = 6
+NEIGHBOUR_DEPTH = 3
+"""The map keeps each document's NEIGHBOUR_DEPTH * k nearest train documents."""
+_STEPS = 4
 
 
 @dataclass(frozen=True)
@@ -52,14 +54,15 @@ def build_map(
     config: MapConfig,
     k: int = 10,
     progress: Callable[[int, int], None] | None = None,
-    umap_fit_limit: int = UMAP_FIT_LIMIT,
 ) -> MapResult:
     """Map documents: PCA + UMAP, HDBSCAN clusters, a 2-D view, k-NN density, c-TF-IDF keywords.
 
-    `vectors` has shape (n, d), one row per doc_id. Rows are sorted by doc_id first, so the
-    result does not depend on input order. Density is the mean cosine to the k nearest train
-    documents (itself excluded). Cluster keywords and centroids come from train members only
-    (all members for a cluster without any), so held-out text never steers synthesis.
+    `vectors` has shape (n, d), one row per doc_id. Rows are sorted by doc_id first and every
+    random step is seeded, so the result does not depend on input order. Above
+    `config.fit_sample` documents the reducers are fitted on a hashed sample (see
+    `SampledReducer`). Density is the mean cosine to the k nearest train documents (itself
+    excluded). Cluster keywords and centroids come from train members only (all members for a
+    cluster without any), so held-out text never steers synthesis.
 
     Example:
         >>> res = build_map(ids, splits, vecs, texts, MapConfig(), k=10)  # doctest: +SKIP
@@ -80,29 +83,21 @@ def build_map(
     ms = config.min_samples or default_min_samples(mcs)
     step = _Steps(progress, timings)
 
-    reduced_in = pca(unit, config.pca_components, config.random_state)
-    step.done("pca")
-    cluster_umap = SampledUMAP(
+    reducer = SampledReducer(
+        pca_components=config.pca_components,
         n_components=config.n_components,
         n_neighbors=config.n_neighbors,
-        min_dist=0.0,
-        fit_limit=umap_fit_limit,
+        fit_sample=config.fit_sample,
         random_state=config.random_state,
     )
-    reduced = cluster_umap.fit_transform(reduced_in, ids)
-    step.done("umap")
-    labels, membership = cluster_points(reduced, mcs, ms)
+    reduced, xy = reducer.fit_transform(unit, ids)
+    step.done("reduce")
+    labels, membership = _cluster(reduced, reducer.fit_index_, mcs, ms, config.clusterer)
+    labels[reducer.placed_outlying_] = -1  # farther from the sample than the sample is from itself
+    membership[reducer.placed_outlying_] = 0.0
     step.done("hdbscan")
-    view_umap = SampledUMAP(
-        n_components=2,
-        n_neighbors=config.n_neighbors,
-        min_dist=0.1,
-        fit_limit=umap_fit_limit,
-        random_state=config.random_state,
-    )
-    xy = view_umap.fit_transform(reduced_in, ids)
-    step.done("umap_2d")
-    density = knn_density(unit, is_train, k)
+    neighbour_sims, neighbour_rows = train_neighbours(unit, is_train, NEIGHBOUR_DEPTH * k)
+    density = neighbour_sims[:, :k].mean(axis=1)
     step.done("density")
     clusters = clusters_frame(labels, is_train, unit, text_list, config.keywords_per_cluster)
     step.done("keywords")
@@ -116,6 +111,8 @@ def build_map(
             "cluster_id": labels,
             "membership": membership.astype(np.float32),
             "density": density.astype(np.float32),
+            "neighbour_rows": pl.Series(neighbour_rows).cast(pl.List(pl.Int64)),
+            "neighbour_sims": pl.Series(neighbour_sims).cast(pl.List(pl.Float32)),
         },
         schema={c.name: c.dtype for c in SEMANTIC_MAP.columns},
     )
@@ -125,9 +122,10 @@ def build_map(
         "n_train": int(is_train.sum()),
         "min_cluster_size": mcs,
         "min_samples": ms,
-        "n_neighbors": cluster_umap.n_neighbors_,
-        "pca_components": int(reduced_in.shape[1]),
-        "umap_fit_size": int(cluster_umap.fit_index_.size),
+        "n_neighbors": reducer.n_neighbors_,
+        "pca_components": int(reducer.sample_low_.shape[1]),
+        "fit_sample": int(reducer.fit_index_.size),
+        "clusterer": config.clusterer,
         "k": k,
     }
     return MapResult(
@@ -182,6 +180,44 @@ def clusters_frame(
             ),
         }
     )
+
+
+def _cluster(
+    reduced: np.ndarray, sample: np.ndarray, mcs: int, ms: int, clusterer: str
+) -> tuple[np.ndarray, np.ndarray]:
+    """HDBSCAN on every row, or, when the reducers used a sample, on the sample and propagated.
+
+    A row outside the sample takes the label with the largest distance-weighted share among its
+    10 nearest sampled rows (in the clustering space), or noise when no label reaches half; its
+    membership is that share times the neighbours' mean membership. (Rows the reducer found
+    outlying are made noise by the caller.)
+    """
+    n = reduced.shape[0]
+    if sample.size == n:
+        return cluster_points(reduced, mcs, ms, clusterer)
+    scale = sample.size / n
+    labels_s, member_s = cluster_points(
+        reduced[sample], max(5, round(mcs * scale)), max(1, round(ms * scale)), clusterer
+    )
+    labels = np.empty(n, dtype=np.int64)
+    membership = np.empty(n, dtype=np.float32)
+    labels[sample], membership[sample] = labels_s, member_s
+    rest = np.setdiff1d(np.arange(n), sample)
+    dist, idx = l2_neighbours(reduced[rest], reduced[sample], min(10, sample.size), False)
+    weights = 1.0 / (dist + 1e-6)
+    weights /= weights.sum(axis=1, keepdims=True)
+    near = labels_s[idx]
+    n_labels = int(labels_s.max()) + 2  # column 0 collects noise
+    votes = np.zeros((rest.size, n_labels), dtype=np.float64)
+    np.add.at(
+        votes, (np.repeat(np.arange(rest.size), idx.shape[1]), near.ravel() + 1), weights.ravel()
+    )
+    best = votes[:, 1:].argmax(axis=1) if n_labels > 1 else np.zeros(rest.size, dtype=np.int64)
+    share = votes[np.arange(rest.size), best + 1] if n_labels > 1 else np.zeros(rest.size)
+    best = np.where(share >= 0.5, best, -1).astype(np.int64)
+    labels[rest] = best
+    membership[rest] = np.where(best >= 0, share * member_s[idx].mean(axis=1), 0.0)
+    return labels, membership
 
 
 def _check_inputs(

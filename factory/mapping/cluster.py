@@ -7,11 +7,16 @@ Example:
 
 from __future__ import annotations
 
+import importlib
+
 import numpy as np
 
 from factory.errors import BackendError, FactoryError
 
-__all__ = ["cluster_points", "default_min_cluster_size", "default_min_samples"]
+__all__ = ["CLUSTERERS", "cluster_points", "default_min_cluster_size", "default_min_samples"]
+
+CLUSTERERS = {"fast_hdbscan": "fast_hdbscan", "hdbscan": "hdbscan"}
+"""Clusterer name to the package that provides its `HDBSCAN` class."""
 
 
 def default_min_cluster_size(n: int) -> int:
@@ -25,12 +30,16 @@ def default_min_samples(min_cluster_size: int) -> int:
 
 
 def cluster_points(
-    points: np.ndarray, min_cluster_size: int, min_samples: int
+    points: np.ndarray,
+    min_cluster_size: int,
+    min_samples: int,
+    clusterer: str = "fast_hdbscan",
 ) -> tuple[np.ndarray, np.ndarray]:
     """HDBSCAN labels (-1 = noise) and membership in [0, 1] of each row of points, shape (n,) each.
 
-    Cluster ids are renumbered by size, largest first (ties: the cluster whose first row comes
-    first), so id 0 is always the biggest cluster.
+    `clusterer` is "fast_hdbscan" (reproducible mode) or "hdbscan" (the classic package). Cluster
+    ids are renumbered by size, largest first (ties: the cluster whose first row comes first), so
+    id 0 is always the biggest cluster.
     """
     n = points.shape[0]
     if min_cluster_size > n:
@@ -39,15 +48,18 @@ def cluster_points(
             "lower map.min_cluster_size or leave it unset"
         )
         raise FactoryError(msg)
+    if clusterer not in CLUSTERERS:
+        msg = f"unknown clusterer {clusterer!r}; expected one of {sorted(CLUSTERERS)}"
+        raise FactoryError(msg)
+    package = CLUSTERERS[clusterer]
     try:
-        import fast_hdbscan
+        module = importlib.import_module(package)
     except ImportError as exc:
-        msg = "fast_hdbscan is not installed; run `pip install 'factory-data[map]'`"
+        msg = f"{package} is not installed; run `pip install 'factory-data[map]'`"
         raise BackendError(msg) from exc
-    model = fast_hdbscan.HDBSCAN(
-        min_cluster_size=min_cluster_size,
-        min_samples=min(min_samples, n - 1),
-        reproducible=True,
+    options = {"reproducible": True} if clusterer == "fast_hdbscan" else {}
+    model = module.HDBSCAN(
+        min_cluster_size=min_cluster_size, min_samples=min(min_samples, n - 1), **options
     ).fit(np.asarray(points, dtype=np.float64))
     raw = np.asarray(model.labels_, dtype=np.int64)
     membership = np.clip(np.asarray(model.probabilities_, dtype=np.float32), 0.0, 1.0)

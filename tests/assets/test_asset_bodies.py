@@ -48,3 +48,71 @@ def test_document_embeddings_body_on_a_small_frame(tmp_path: Path) -> None:
     again = document_embeddings(context=context, corpus_documents=docs)
     assert again.metadata["embedded"].value == 0
     assert again.data_version == output.data_version
+
+
+def test_coverage_gaps_body_reads_its_reference_source_and_evaluation(tmp_path: Path) -> None:
+    """The gaps asset on a planted map: a reference file, evaluation results, both pictures."""
+    from assets.gaps import coverage_gaps
+    from factory.embedding import shared_embedder
+    from factory.mapping import build_map
+
+    topics = {
+        "card": ["my card has not arrived yet", "when will my new card come", "card delivery"],
+        "fee": ["why was I charged a fee", "there is a fee on my transfer", "fee for top up"],
+        "pin": ["how do I change my pin", "I forgot my pin", "my pin is blocked"],
+    }
+    texts = [f"{t} {i}" for group in topics.values() for t in group for i in range(8)]
+    docs = _documents(texts)
+    splits = ["validation" if i % 6 == 0 else "train" for i in range(docs.height)]
+    docs = docs.with_columns(pl.Series("split", splits))
+    reference = tmp_path / "production.jsonl"
+    reference.write_text(
+        "".join(f'{{"text": "is there an atm withdrawal limit {i}"}}\n' for i in range(12)),
+        encoding="utf-8",
+    )
+    held = docs.filter(pl.col("split") == "validation")["doc_id"].to_list()
+    evaluation = tmp_path / "eval.csv"
+    evaluation.write_text(
+        "doc_id,correct\n" + "".join(f"{d},{i % 2 == 0}\n" for i, d in enumerate(held)),
+        encoding="utf-8",
+    )
+    config = tmp_path / "factory.yaml"
+    gaps = {
+        "k": 4,
+        "reference": "source",
+        "reference_source": {"id": "prod", "kind": "jsonl", "path": str(reference)},
+        "evaluation_path": str(evaluation),
+        "target_mix": "uniform",
+        "total_budget": 20,
+    }
+    config.write_text(yaml.safe_dump({"home": "home", "gaps": gaps}))
+    factory = FactoryResource(config_path=str(config))
+    embedder = shared_embedder(factory.config.embedding)
+    vectors = embedder.embed(docs["text"].to_list())
+    mapped = build_map(
+        docs["doc_id"].to_list(), splits, vectors, docs["text"].to_list(), factory.config.map, k=4
+    )
+    embeddings = pl.DataFrame(
+        {"doc_id": docs["doc_id"], "split": splits, "vector": vectors, "model_fingerprint": "fp"}
+    )
+    context = dg.build_asset_context(resources={"factory": factory})
+    output = coverage_gaps(
+        context=context,
+        semantic_map=mapped.semantic_map,
+        clusters=mapped.clusters,
+        corpus_documents=docs,
+        document_embeddings=embeddings,
+    )
+    frame = output.value
+    assert frame.height >= 1
+    assert set(frame["kind"]) <= {"coverage", "sparse_region", "bridge", "under_represented",
+                                  "student_failure"}  # fmt: skip
+    coverage = frame.filter(pl.col("kind") == "coverage")
+    assert coverage.height == 1  # the ATM questions are nowhere in the corpus
+    assert "withdrawal" not in " ".join(docs["text"])
+    assert int(frame["budget"].sum()) == 20
+    meta = output.metadata
+    assert Path(meta["interactive_map"].value).read_text(encoding="utf-8").startswith("<!doctype")
+    assert Path(meta["map_path"].value).stat().st_size > 10_000
+    assert "rationale" in meta["top_gaps"].value
+    assert meta["proposed_by_kind"].value["student_failure"] >= 0

@@ -48,6 +48,8 @@ def make_planted_map(seed: int = 0) -> PlantedMap:
             "cluster_id": labels,
             "membership": (labels >= 0).astype(np.float32),
             "density": np.zeros(len(ids), dtype=np.float32),
+            "neighbour_rows": [[] for _ in ids],  # none stored: the gap finder searches itself
+            "neighbour_sims": [[] for _ in ids],
         },
         schema={c.name: c.dtype for c in SEMANTIC_MAP.columns},
     )

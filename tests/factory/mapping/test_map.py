@@ -155,7 +155,15 @@ def test_map_tables_match_their_schemas(planted_map: MapResult, planted: Planted
     assert sizes["len"].to_list() == clusters["size"].to_list()
     assert clusters["size"].to_list() == sorted(clusters["size"].to_list(), reverse=True)
     assert 0.0 <= planted_map.noise_share < 0.2
-    assert set(planted_map.timings) >= {"pca", "umap", "hdbscan", "umap_2d", "density", "total"}
+    assert set(planted_map.timings) >= {"reduce", "hdbscan", "density", "keywords", "total"}
+    depth = sm["neighbour_rows"].list.len()
+    assert (depth == 30).all()
+    rows, sims = sm["neighbour_rows"][0].to_list(), sm["neighbour_sims"][0].to_list()
+    assert sims == sorted(sims, reverse=True)
+    assert all(sm["split"][r] == "train" and r != 0 for r in rows)
+    unit = planted_map.vectors
+    assert np.allclose([float(unit[0] @ unit[r]) for r in rows], sims, atol=1e-5)
+    assert sm["density"][0] == pytest.approx(float(np.mean(sims[:10])), abs=1e-5)
     assert planted_map.vectors.shape == (sm.height, 32)
     assert planted_map.reduced.shape == (sm.height, MapConfig().n_components)
 
@@ -201,25 +209,56 @@ def test_map_does_not_depend_on_input_order(planted_map: MapResult, planted: Pla
     assert planted_map.clusters.equals(shuffled.clusters)
 
 
-def test_large_corpus_path_fits_umap_on_a_sample(planted: Planted) -> None:
+def test_large_corpus_path_fits_on_a_sample_and_places_the_rest(planted: Planted) -> None:
     calls: list[tuple[int, int]] = []
     result = build_map(
         planted.doc_ids,
         planted.splits,
         planted.vectors,
         planted.texts,
-        MapConfig(),
-        umap_fit_limit=400,
+        MapConfig(fit_sample=400),
         progress=lambda done, total: calls.append((done, total)),
     )
-    assert result.params["umap_fit_size"] == 400
-    assert calls[-1] == (6, 6)
-    assert [c[0] for c in calls] == list(range(1, 7))
+    assert result.params["fit_sample"] == 400
+    assert calls[-1] == (4, 4)
+    assert [c[0] for c in calls] == list(range(1, 5))
     groups = _by_doc_id(planted)
     labels = result.semantic_map["cluster_id"].to_numpy()
     for blob in range(6):
         found = labels[groups == blob]
         assert (found == np.bincount(found[found >= 0]).argmax()).mean() >= 0.9
+    assert (labels[groups == JUNK] == -1).mean() >= 0.5
+
+
+def test_sampled_map_does_not_depend_on_input_order(planted: Planted) -> None:
+    config = MapConfig(fit_sample=400)
+    args = (planted.doc_ids, planted.splits, planted.vectors, planted.texts)
+    first = build_map(*args, config)
+    perm = np.random.default_rng(11).permutation(len(planted.doc_ids))
+    shuffled = build_map(
+        [planted.doc_ids[i] for i in perm],
+        [planted.splits[i] for i in perm],
+        planted.vectors[perm],
+        [planted.texts[i] for i in perm],
+        config,
+    )
+    a, b = first.semantic_map, shuffled.semantic_map
+    assert adjusted_rand_score(a["cluster_id"], b["cluster_id"]) == 1.0
+    assert a.equals(b)
+
+
+def test_classic_hdbscan_is_selectable(planted: Planted, planted_map: MapResult) -> None:
+    classic = build_map(
+        planted.doc_ids,
+        planted.splits,
+        planted.vectors,
+        planted.texts,
+        MapConfig(clusterer="hdbscan"),
+    )
+    assert classic.params["clusterer"] == "hdbscan"
+    a = planted_map.semantic_map["cluster_id"].to_numpy()
+    b = classic.semantic_map["cluster_id"].to_numpy()
+    assert adjusted_rand_score(a, b) > 0.9
 
 
 def test_plot_map_writes_a_png(planted_map: MapResult, tmp_path: Path) -> None:

@@ -152,6 +152,10 @@ def _gap(gap_id: str, rank: int, texts: list[str], budget: int, emb: Embedder) -
         "cluster_id": -1,
         "budget": budget,
         "rationale": "test gap",
+        "shortfall": 0.5,
+        "observed": 5.0,
+        "expected": 10.0,
+        "evidence_doc_ids": [],
     }
 
 

@@ -56,6 +56,10 @@ def _gap(gap_id: str, rank: int, docs: pl.DataFrame, emb: Embedder) -> dict[str,
         "cluster_id": -1,
         "budget": 2,
         "rationale": "hand-made test gap",
+        "shortfall": 0.5,
+        "observed": 5.0,
+        "expected": 10.0,
+        "evidence_doc_ids": [],
     }
 
 

@@ -1,0 +1,66 @@
+"""Reading the gap finders' outside inputs: a reference sample and per-example evaluation results.
+
+Example:
+    >>> texts = reference_texts(config.gaps.reference_source, config)  # doctest: +SKIP
+    >>> results = read_evaluation(config.resolve("eval.parquet"))  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import polars as pl
+
+from factory.config import FactoryConfig, SourceConfig
+from factory.corpus.normalize import normalize_text
+from factory.corpus.readers import read_source
+from factory.errors import ConfigError, SourceError
+
+__all__ = ["read_evaluation", "reference_texts"]
+
+_TRUE = {"true", "1", "yes", "correct"}
+_FALSE = {"false", "0", "no", "wrong", "incorrect"}
+
+
+def reference_texts(source: SourceConfig | None, config: FactoryConfig) -> list[str]:
+    """Distinct normalized texts of the reference source, in first-seen order."""
+    if source is None:
+        msg = "gaps.reference is 'source' but gaps.reference_source is unset; describe the source"
+        raise ConfigError(msg)
+    seen: dict[str, None] = {}
+    for record in read_source(source, config):
+        if record.reason is not None:
+            continue
+        text = normalize_text(str(record.fields.get(source.text_field) or ""))
+        if text:
+            seen.setdefault(text, None)
+    if not seen:
+        msg = f"reference source {source.id!r} holds no readable text; check path and text_field"
+        raise SourceError(msg)
+    return list(seen)
+
+
+def read_evaluation(path: Path) -> pl.DataFrame:
+    """A (doc_id, correct) frame from a Parquet, CSV or JSONL file of per-example results."""
+    if not path.is_file():
+        msg = f"evaluation results {str(path)!r} do not exist; fix gaps.evaluation_path"
+        raise SourceError(msg)
+    suffix = path.suffix.lower()
+    readers = {".parquet": pl.read_parquet, ".csv": pl.read_csv, ".jsonl": pl.read_ndjson}
+    if suffix not in readers:
+        msg = f"evaluation results {str(path)!r}: unknown format; expected one of {sorted(readers)}"
+        raise SourceError(msg)
+    frame = readers[suffix](path)
+    missing = sorted({"doc_id", "correct"} - set(frame.columns))
+    if missing:
+        msg = f"evaluation results {str(path)!r} miss columns {missing}; give doc_id and correct"
+        raise SourceError(msg)
+    correct = frame["correct"]
+    if correct.dtype != pl.Boolean:
+        words = correct.cast(pl.String).str.to_lowercase()
+        bad = sorted(set(words.to_list()) - _TRUE - _FALSE, key=str)
+        if bad:
+            msg = f"evaluation results {str(path)!r}: `correct` values {bad[:5]} are not booleans"
+            raise SourceError(msg)
+        correct = words.is_in(sorted(_TRUE))
+    return pl.DataFrame({"doc_id": frame["doc_id"].cast(pl.String), "correct": correct})
