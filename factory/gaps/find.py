@@ -38,6 +38,7 @@ from factory.gaps.failures import failure_candidates
 from factory.gaps.mix import mix_candidates, train_groups
 from factory.gaps.records import gap_id, gaps_frame
 from factory.gaps.space import TrainSpace
+from factory.gaps.sparse import sparse_candidates
 
 __all__ = ["GapFinding", "Reference", "find_gaps"]
 
@@ -95,7 +96,7 @@ def find_gaps(
                 train_sims=_stored_sims(semantic_map, reference.ids, config.k),
             )
     if SPARSE_REGION in kinds:
-        proposed[SPARSE_REGION] = sparse_candidates_for(space, config)
+        proposed[SPARSE_REGION] = sparse_candidates(space, *args)
     if BRIDGE in kinds:
         proposed[BRIDGE] = bridge_candidates(space, *args, reach=config.bridge_reach)
     if UNDER_REPRESENTED in kinds:
@@ -138,13 +139,6 @@ def find_gaps(
         notes=notes,
         radius=space.radius,
     )
-
-
-def sparse_candidates_for(space: TrainSpace, config: GapsConfig) -> list[GapCandidate]:
-    """Sparse-region candidates with the config's thresholds."""
-    from factory.gaps.sparse import sparse_candidates
-
-    return sparse_candidates(space, config.min_shortfall, config.anchors_per_gap, config.max_gaps)
 
 
 def _stored_sims(semantic_map: pl.DataFrame, ids: list[str], depth: int) -> np.ndarray | None:

@@ -16,6 +16,14 @@ __all__ = ["plot_map"]
 
 _LABELLED = 12
 _NOISE = "#d0d0d0"
+_GAP_STYLE = {
+    "coverage": ("X", "red"),
+    "sparse_region": ("P", "darkorange"),
+    "bridge": ("D", "purple"),
+    "under_represented": ("s", "saddlebrown"),
+    "student_failure": ("*", "black"),
+}
+"""Marker and colour of each gap kind on the picture."""
 
 
 def plot_map(
@@ -28,8 +36,8 @@ def plot_map(
     """Write a 1200x900 PNG of the map to `path` and return it.
 
     Points are coloured by cluster (noise light grey), the 12 largest clusters are labelled at
-    their 2-D median, and gaps (`gap_points` with columns x, y, rank) are red X markers with
-    their rank.
+    their 2-D median, and gaps (`gap_points` with columns x, y, rank and optionally kind) are
+    marked with their rank, one marker and colour per kind (see the legend).
     """
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
@@ -67,17 +75,25 @@ def plot_map(
             bbox={"boxstyle": "round,pad=0.2", "fc": "white", "ec": "0.6", "alpha": 0.8},
         )
     if gap_points is not None and gap_points.height:
-        ax.scatter(
-            gap_points["x"].to_numpy(),
-            gap_points["y"].to_numpy(),
-            marker="X",
-            s=70,
-            c="red",
-            edgecolors="white",
-            linewidths=0.8,
-            zorder=5,
-            label="gap",
+        kinds = (
+            gap_points["kind"].to_list()
+            if "kind" in gap_points.columns
+            else ["gap"] * gap_points.height
         )
+        for kind in dict.fromkeys(kinds):
+            rows = gap_points.filter(pl.Series([k == kind for k in kinds]))
+            marker, colour = _GAP_STYLE.get(kind, ("X", "red"))
+            ax.scatter(
+                rows["x"].to_numpy(),
+                rows["y"].to_numpy(),
+                marker=marker,
+                s=80,
+                c=colour,
+                edgecolors="white",
+                linewidths=0.8,
+                zorder=5,
+                label=kind.replace("_", " "),
+            )
         for gx, gy, rank in gap_points.select("x", "y", "rank").iter_rows():
             ax.annotate(
                 str(rank),
