@@ -9,6 +9,7 @@ from assets.metadata import markdown_table, table_metadata
 from assets.metadata_images import image_metadata
 from assets.resources import FactoryResource
 from factory.config import FactoryConfig
+from factory.errors import FactoryError
 from factory.hashing import content_hash, fingerprint, frame_fingerprint
 from factory.schemas import COVERAGE_GAPS
 from factory.vectors import vectors_for
@@ -36,7 +37,9 @@ def coverage_gaps(
     inputs = ["semantic_map", "clusters", "corpus_documents", "document_embeddings"]
     with lineage_step(context, factory, "coverage_gaps", GAPS_CODE_VERSION, inputs) as step:
         vectors = vectors_for(document_embeddings, semantic_map["doc_id"].to_list())
-        reference, reference_version = _reference(config, semantic_map, vectors)
+        reference, reference_version = _reference(
+            config, semantic_map, vectors, document_embeddings["model_fingerprint"].to_list()
+        )
         labelled = corpus_documents.filter(pl.col("label").is_not_null())
         labels = dict(zip(labelled["doc_id"].to_list(), labelled["label"].to_list(), strict=True))
         evaluation = None
@@ -70,7 +73,7 @@ def coverage_gaps(
             clusters,
             points,
             plots / "coverage_gaps.png",
-            f"{gaps.height} gaps (red, by rank)",
+            f"{gaps.height} gaps by rank (marker by kind)",
         )
         texts = dict(
             zip(
@@ -118,7 +121,10 @@ def coverage_gaps(
 
 
 def _reference(
-    config: FactoryConfig, semantic_map: pl.DataFrame, vectors: np.ndarray
+    config: FactoryConfig,
+    semantic_map: pl.DataFrame,
+    vectors: np.ndarray,
+    model_fingerprints: list[str],
 ) -> tuple[object, str]:
     """The coverage reference named by `gaps.reference` and a fingerprint of its ids."""
     from factory.embedding import EmbeddingStore, shared_embedder
@@ -134,8 +140,16 @@ def _reference(
         return Reference(ids=ids, vectors=vectors[rows]), fingerprint("validation", sorted(ids))
     texts = reference_texts(config.gaps.reference_source, config)
     ids = [content_hash(t) for t in texts]
+    embedder = shared_embedder(config.embedding)
+    used = sorted(set(model_fingerprints))
+    if used and used != [embedder.fingerprint]:
+        msg = (
+            f"the corpus was embedded with {used} but the reference would be embedded with "
+            f"{embedder.fingerprint!r}; rematerialize document_embeddings with this embedding"
+        )
+        raise FactoryError(msg)
     store = EmbeddingStore(config.home_dir / "lancedb")
-    ref_vectors, _ = store.embed_texts(ids, texts, shared_embedder(config.embedding))
+    ref_vectors, _ = store.embed_texts(ids, texts, embedder)
     return Reference(ids=ids, vectors=ref_vectors), fingerprint("source", sorted(ids))
 
 

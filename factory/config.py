@@ -240,6 +240,13 @@ class MapConfig(StrictModel):
 
 
 GapKind = Literal["coverage", "sparse_region", "bridge", "under_represented", "student_failure"]
+DEFAULT_KIND_WEIGHTS: dict[GapKind, float] = {
+    "coverage": 1.0,
+    "student_failure": 1.0,
+    "under_represented": 1.0,
+    "bridge": 0.9,
+    "sparse_region": 0.8,
+}
 
 
 class GapsConfig(StrictModel):
@@ -272,13 +279,7 @@ class GapsConfig(StrictModel):
         description="Smallest shortfall (1 - observed/expected) that makes a gap.",
     )
     kind_weights: dict[GapKind, float] = Field(
-        default_factory=lambda: {
-            "coverage": 1.0,
-            "student_failure": 1.0,
-            "under_represented": 1.0,
-            "bridge": 0.9,
-            "sparse_region": 0.8,
-        },
+        default_factory=lambda: dict(DEFAULT_KIND_WEIGHTS),
         description="Score = weight of the kind * shortfall; kinds backed by outside evidence "
         "(a reference, evaluation, a target mix) weigh more than those read off the corpus.",
     )
@@ -319,6 +320,17 @@ class GapsConfig(StrictModel):
         description="Per-example evaluation results on the validation split (Parquet, CSV or "
         "JSONL with `doc_id` and boolean `correct`) for student-failure gaps.",
     )
+
+    @model_validator(mode="after")
+    def _complete_kind_weights(self) -> GapsConfig:
+        bad = {k: w for k, w in self.kind_weights.items() if not 0.0 <= w <= 1.0}
+        if bad:
+            msg = f"gaps.kind_weights must lie in [0, 1], got {bad}; a weight of 0 turns a kind off"
+            raise ValueError(msg)
+        missing = {k: w for k, w in DEFAULT_KIND_WEIGHTS.items() if k not in self.kind_weights}
+        if missing:  # a partial mapping overrides only the kinds it names
+            object.__setattr__(self, "kind_weights", {**missing, **self.kind_weights})
+        return self
 
 
 class TeacherConfig(StrictModel):

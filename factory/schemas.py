@@ -175,7 +175,7 @@ CLUSTERS = TableSchema(
 COVERAGE_GAPS = TableSchema(
     "coverage_gaps",
     (
-        Column("gap_id", pl.String, "stable id: hash of kind and anchors"),
+        Column("gap_id", pl.String, "stable id: hash of kind, anchors and evidence"),
         Column("rank", pl.Int64, "1 = most important"),
         Column(
             "kind", pl.String, "sparse_region, bridge, coverage, under_represented, student_failure"

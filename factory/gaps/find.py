@@ -3,9 +3,10 @@
 Each kind proposes candidates measured on one scale, the shortfall 1 - observed / expected
 (`factory.gaps.candidates`). A gap's score is its kind's weight times its shortfall; gaps are
 ranked by score (ties: the kind's own tie-break, then gap id). Going down the ranking, a gap is
-dropped when its target lies within `max_target_cosine` of a better gap's target or when half its
-anchors already anchor a better gap. The top `max_gaps` are kept and the total budget is split
-over them by score: 1 sample each, the rest in proportion to score, largest remainder first.
+dropped when its target lies within `max_target_cosine` of a better gap's target or when more
+than half its anchors already anchor a better gap. The top `max_gaps` are kept and the total
+budget is split over them by score: 1 sample each, the rest in proportion to score, largest
+remainder first.
 
 Example:
     >>> found = find_gaps(semantic_map, vectors, clusters, GapsConfig())  # doctest: +SKIP
@@ -83,8 +84,12 @@ def find_gaps(
     proposed: dict[str, list[GapCandidate]] = {}
     kinds = set(config.kinds)
     if COVERAGE in kinds:
-        if reference is None:
-            notes.append("coverage: no reference sample, so no coverage gaps")
+        if reference is None or len(reference.ids) < config.min_support:
+            size = 0 if reference is None else len(reference.ids)
+            notes.append(
+                f"coverage: a reference of {size} documents, so no coverage gaps; "
+                "set gaps.reference (a larger validation split or a reference_source)"
+            )
             proposed[COVERAGE] = []
         else:
             proposed[COVERAGE] = coverage_candidates(
@@ -110,7 +115,7 @@ def find_gaps(
             notes += [f"under_represented: {n}" for n in mix_notes]
     if STUDENT_FAILURE in kinds:
         proposed[STUDENT_FAILURE] = _failures(space, semantic_map, vectors, evaluation, config)
-        if evaluation is None:
+        if evaluation is None or evaluation.height == 0:
             notes.append("student_failure: no evaluation results, so no failure gaps")
     ranked = _rank(space, [c for found in proposed.values() for c in found], config)
     budgets = split_budget([score for _, score, _ in ranked], config.total_budget)
@@ -142,11 +147,19 @@ def find_gaps(
 
 
 def _stored_sims(semantic_map: pl.DataFrame, ids: list[str], depth: int) -> np.ndarray | None:
-    """The map's stored train-neighbour cosines of `ids`, shape (m, depth), when it has them all."""
-    rows = semantic_map.select("doc_id", "neighbour_sims").join(
+    """The map's stored train-neighbour cosines of `ids`, shape (m, depth), when it has them all.
+
+    Only for held-out documents: a train document's stored list leaves itself out, a search
+    would not.
+    """
+    if not ids:
+        return None
+    rows = semantic_map.select("doc_id", "split", "neighbour_sims").join(
         pl.DataFrame({"doc_id": ids}).with_row_index("_order"), on="doc_id", how="inner"
     )
-    if rows.height != len(ids) or rows["neighbour_sims"].list.len().min() < depth:  # type: ignore[operator]
+    if rows.height != len(ids) or (rows["split"] == "train").any():
+        return None
+    if rows["neighbour_sims"].list.len().min() < depth:  # type: ignore[operator]
         return None
     rows = rows.sort("_order")
     sims = rows["neighbour_sims"].list.head(depth).explode().to_numpy()
@@ -166,13 +179,28 @@ def _failures(
     if missing:
         msg = f"evaluation results miss columns {sorted(missing)}; give doc_id and correct"
         raise FactoryError(msg)
+    nulls = evaluation["correct"].null_count() + evaluation["doc_id"].null_count()
+    if nulls:
+        msg = f"evaluation results hold {nulls} null doc_id or correct values; drop or fill them"
+        raise FactoryError(msg)
+    repeated = evaluation["doc_id"].filter(evaluation["doc_id"].is_duplicated()).unique().sort()
+    if repeated.len():
+        shown = repeated.head(5).to_list()
+        msg = (
+            f"evaluation results repeat {repeated.len()} doc_ids (e.g. {shown}); "
+            "give one result per document (aggregate seeds first)"
+        )
+        raise FactoryError(msg)
     split_of = dict(
         zip(semantic_map["doc_id"].to_list(), semantic_map["split"].to_list(), strict=True)
     )
     ids = evaluation["doc_id"].to_list()
     unknown = [d for d in ids if d not in split_of]
     if unknown:
-        msg = f"{len(unknown)} evaluated documents are not in the map (e.g. {unknown[:3]})"
+        msg = (
+            f"{len(unknown)} evaluated documents are not in the map (e.g. {unknown[:3]}); "
+            "evaluate the current corpus or rematerialize semantic_map"
+        )
         raise FactoryError(msg)
     held = [split_of[d] for d in ids]
     bad = sorted({s for s in held if s != "validation"})
@@ -202,7 +230,7 @@ def _rank(
     """Score, order and de-duplicate candidates; at most max_gaps (and total_budget) kept."""
     scored = []
     for cand in candidates:
-        weight = float(config.kind_weights.get(cand.kind, 1.0))  # type: ignore[call-overload]
+        weight = float(config.kind_weights[cand.kind])  # type: ignore[index]
         anchors = [space.ids[a] for a in cand.anchors]
         gid = gap_id(cand.kind, anchors, cand.evidence)
         scored.append((cand, weight * cand.shortfall, gid))

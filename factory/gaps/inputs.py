@@ -56,11 +56,17 @@ def read_evaluation(path: Path) -> pl.DataFrame:
         msg = f"evaluation results {str(path)!r} miss columns {missing}; give doc_id and correct"
         raise SourceError(msg)
     correct = frame["correct"]
+    if correct.null_count():
+        msg = f"evaluation results {str(path)!r}: {correct.null_count()} empty `correct` values"
+        raise SourceError(msg)
     if correct.dtype != pl.Boolean:
         words = correct.cast(pl.String).str.to_lowercase()
         bad = sorted(set(words.to_list()) - _TRUE - _FALSE, key=str)
         if bad:
-            msg = f"evaluation results {str(path)!r}: `correct` values {bad[:5]} are not booleans"
+            msg = (
+                f"evaluation results {str(path)!r}: `correct` values {bad[:5]} are not booleans; "
+                f"use one of {sorted(_TRUE | _FALSE)}"
+            )
             raise SourceError(msg)
         correct = words.is_in(sorted(_TRUE))
     return pl.DataFrame({"doc_id": frame["doc_id"].cast(pl.String), "correct": correct})

@@ -4,8 +4,9 @@
 it searches exactly (faiss `IndexFlatIP`). Above, it uses an inverted-file index
 (`IndexIVFFlat`, 2 sqrt(b) lists, 10 visited per query) whose k-means is seeded, so the same
 vectors always give the same neighbours; similarities are exact, and a true neighbour in an
-unvisited list can be missed. Rows come back sorted by similarity, then by base index, so ties
-resolve the same way every time.
+unvisited list can be missed. A search of fewer than 2,048 queries against an index not built
+yet is answered exactly by brute force instead (cheaper than building it). Rows come back
+sorted by similarity, then by base index, so ties resolve the same way every time.
 
 Example:
     >>> import numpy as np

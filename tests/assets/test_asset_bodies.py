@@ -8,10 +8,12 @@ from pathlib import Path
 import dagster as dg
 import numpy as np
 import polars as pl
+import pytest
 import yaml
 
 from assets.embeddings import document_embeddings
 from assets.resources import FactoryResource
+from factory.errors import FactoryError
 from factory.hashing import content_hash
 from factory.schemas import CORPUS_DOCUMENTS, DOCUMENT_EMBEDDINGS
 
@@ -93,7 +95,12 @@ def test_coverage_gaps_body_reads_its_reference_source_and_evaluation(tmp_path: 
         docs["doc_id"].to_list(), splits, vectors, docs["text"].to_list(), factory.config.map, k=4
     )
     embeddings = pl.DataFrame(
-        {"doc_id": docs["doc_id"], "split": splits, "vector": vectors, "model_fingerprint": "fp"}
+        {
+            "doc_id": docs["doc_id"],
+            "split": splits,
+            "vector": vectors,
+            "model_fingerprint": embedder.fingerprint,
+        }
     )
     context = dg.build_asset_context(resources={"factory": factory})
     output = coverage_gaps(
@@ -115,4 +122,13 @@ def test_coverage_gaps_body_reads_its_reference_source_and_evaluation(tmp_path: 
     assert Path(meta["interactive_map"].value).read_text(encoding="utf-8").startswith("<!doctype")
     assert Path(meta["map_path"].value).stat().st_size > 10_000
     assert "rationale" in meta["top_gaps"].value
-    assert meta["proposed_by_kind"].value["student_failure"] >= 0
+    assert meta["proposed_by_kind"].value["student_failure"] >= 1
+    other_model = embeddings.with_columns(pl.lit("another-model").alias("model_fingerprint"))
+    with pytest.raises(FactoryError, match="rematerialize document_embeddings"):
+        coverage_gaps(
+            context=context,
+            semantic_map=mapped.semantic_map,
+            clusters=mapped.clusters,
+            corpus_documents=docs,
+            document_embeddings=other_model,
+        )

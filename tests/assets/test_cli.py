@@ -7,7 +7,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import polars as pl
 import yaml
+
+from factory.hashing import content_hash
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -100,3 +103,46 @@ def test_ui_serves_the_definitions_on_loopback(tmp_path: Path) -> None:
 
         os.killpg(proc.pid, signal.SIGTERM)
         proc.wait(timeout=30)
+
+
+def test_probes_from_the_real_teacher_feed_coverage_gaps(tmp_path: Path) -> None:
+    """Map 60 docstrings, let SmolLM2 enumerate the domain, then find gaps against its probes."""
+    config = tmp_path / "factory.yaml"
+    settings = {"home": "proj", "ingest": {"max_documents": 60}, "teacher": {"max_tokens": 40}}
+    config.write_text(yaml.safe_dump(settings))
+    early = _factory("probes", "--config", str(config), "--out", "p.jsonl", cwd=tmp_path)
+    assert early.returncode == 1
+    assert "run `factory run` first" in early.stderr
+    assert "Traceback" not in early.stderr
+    layers = [
+        "corpus_documents",
+        "corpus_quarantine",
+        "document_embeddings",
+        "semantic_map",
+        "clusters",
+    ]
+    run = _factory("run", "--config", str(config), *[f"--select={k}" for k in layers], cwd=tmp_path)
+    assert run.returncode == 0, run.stderr[-3000:]
+
+    probes = _factory(
+        "probes", "--config", str(config), "--out", "probes.jsonl", "--per-cluster", "2",
+        cwd=tmp_path,
+    )  # fmt: skip
+    assert probes.returncode == 0, probes.stderr[-3000:]
+    rows = [yaml.safe_load(line) for line in (tmp_path / "probes.jsonl").read_text().splitlines()]
+    assert rows, probes.stdout
+    assert all(len(r["text"]) >= 12 and r["teacher"] for r in rows)
+    assert f"{len(rows)} probes" in probes.stdout
+
+    settings["gaps"] = {
+        "reference": "source",
+        "reference_source": {"id": "probes", "kind": "jsonl", "path": "probes.jsonl"},
+        "min_support": 1,
+    }
+    config.write_text(yaml.safe_dump(settings))
+    gaps = _factory("run", "--config", str(config), "--select=coverage_gaps", cwd=tmp_path)
+    assert gaps.returncode == 0, gaps.stderr[-3000:]
+    table = pl.read_parquet(tmp_path / "proj" / "tables" / "coverage_gaps.parquet")
+    assert table.height >= 1
+    probe_ids = {r for row in table["evidence_doc_ids"].to_list() for r in row}
+    assert probe_ids <= {content_hash(r["text"]) for r in rows}

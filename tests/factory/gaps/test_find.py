@@ -191,7 +191,7 @@ def test_coverage_finds_the_blob_the_corpus_lost(planted: PlantedMap) -> None:
 def test_coverage_without_a_reference_is_a_note(planted: PlantedMap) -> None:
     found = find_gaps(planted.semantic_map, planted.vectors, planted.clusters, _only(COVERAGE))
     assert found.gaps.height == 0
-    assert any("no reference" in n for n in found.notes)
+    assert any("a reference of 0 documents" in n for n in found.notes)
 
 
 def test_coverage_refuses_a_reference_of_another_width(planted: PlantedMap) -> None:
@@ -378,3 +378,36 @@ def _validation_reference(sm: pl.DataFrame, vectors: np.ndarray) -> Reference:
 
 def test_dim_matches_the_planted_map() -> None:
     assert make_planted_map().vectors.shape[1] == DIM
+
+
+def test_evaluation_with_nulls_or_repeats_is_refused(planted: PlantedMap) -> None:
+    sm = planted.semantic_map
+    held = sm.filter(pl.col("split") == "validation")["doc_id"].to_list()
+    args = (sm, planted.vectors, planted.clusters, _only(STUDENT_FAILURE))
+    nulls = pl.DataFrame({"doc_id": held[:3], "correct": [True, None, False]})
+    with pytest.raises(FactoryError, match="1 null doc_id or correct values"):
+        find_gaps(*args, evaluation=nulls)
+    twice = pl.DataFrame({"doc_id": [held[0], held[0], held[1]], "correct": [True, False, True]})
+    with pytest.raises(FactoryError, match="repeat 1 doc_ids"):
+        find_gaps(*args, evaluation=twice)
+
+
+def test_an_empty_reference_is_a_note_not_a_crash(planted: PlantedMap) -> None:
+    sm = planted.semantic_map.with_columns(pl.lit("train").alias("split"))
+    found = find_gaps(
+        sm,
+        planted.vectors,
+        planted.clusters,
+        GapsConfig(),
+        reference=Reference([], np.zeros((0, DIM), dtype=np.float32)),
+    )
+    assert any("a reference of 0 documents" in n for n in found.notes)
+    assert COVERAGE not in set(found.gaps["kind"])
+
+
+def test_kind_weights_override_only_what_they_name() -> None:
+    weights = GapsConfig(kind_weights={"bridge": 0.5}).kind_weights
+    assert weights["bridge"] == 0.5
+    assert weights["sparse_region"] == 0.8
+    with pytest.raises(ValueError, match=r"must lie in \[0, 1\]"):
+        GapsConfig(kind_weights={"bridge": 5.0})
