@@ -24,6 +24,26 @@ class PlantedMap:
     groups: dict[str, int]
 
 
+def hand_map(
+    ids: list[str], splits: list[str], vectors: np.ndarray, labels: np.ndarray
+) -> pl.DataFrame:
+    """A `semantic_map` frame mapped by hand: the first two dimensions as x, y, no neighbours."""
+    return pl.DataFrame(
+        {
+            "doc_id": ids,
+            "split": splits,
+            "x": vectors[:, 0],
+            "y": vectors[:, 1],
+            "cluster_id": labels,
+            "membership": (labels >= 0).astype(np.float32),
+            "density": np.zeros(len(ids), dtype=np.float32),
+            "neighbour_rows": [[] for _ in ids],  # none stored: the gap finder searches itself
+            "neighbour_sims": [[] for _ in ids],
+        },
+        schema={c.name: c.dtype for c in SEMANTIC_MAP.columns},
+    )
+
+
 def make_planted_map(seed: int = 0) -> PlantedMap:
     """6 blobs of 100, a sparse cloud of 40 and 8 junk points in 32-d; every 5th row validation."""
     rng = np.random.default_rng(seed)
@@ -39,19 +59,6 @@ def make_planted_map(seed: int = 0) -> PlantedMap:
     ids = [content_hash(t) for t in texts]
     splits = np.array(["validation" if i % 5 == 0 else "train" for i in range(len(ids))])
     labels = np.where(groups == JUNK, -1, groups)
-    frame = pl.DataFrame(
-        {
-            "doc_id": ids,
-            "split": splits.tolist(),
-            "x": vectors[:, 0],
-            "y": vectors[:, 1],
-            "cluster_id": labels,
-            "membership": (labels >= 0).astype(np.float32),
-            "density": np.zeros(len(ids), dtype=np.float32),
-            "neighbour_rows": [[] for _ in ids],  # none stored: the gap finder searches itself
-            "neighbour_sims": [[] for _ in ids],
-        },
-        schema={c.name: c.dtype for c in SEMANTIC_MAP.columns},
-    )
+    frame = hand_map(ids, splits.tolist(), vectors, labels)
     clusters = clusters_frame(labels, splits == "train", vectors, texts, keywords_per_cluster=3)
     return PlantedMap(frame, vectors, clusters, dict(zip(ids, groups.tolist(), strict=True)))

@@ -26,8 +26,15 @@ from factory.gaps import (
 )
 from factory.hashing import content_hash
 from factory.mapping import clusters_frame
-from factory.schemas import COVERAGE_GAPS, SEMANTIC_MAP
-from tests.factory.gaps.gaps_planted import DIM, JUNK, THIN, PlantedMap, make_planted_map
+from factory.schemas import COVERAGE_GAPS
+from tests.factory.gaps.gaps_planted import (
+    DIM,
+    JUNK,
+    THIN,
+    PlantedMap,
+    hand_map,
+    make_planted_map,
+)
 
 
 @pytest.fixture(scope="module")
@@ -224,21 +231,7 @@ def _two_blobs(path_points: int) -> tuple[pl.DataFrame, np.ndarray, pl.DataFrame
         f"{'left' if g == 0 else 'right' if g == 1 else 'middle'} {i}" for i, g in enumerate(labels)
     ]
     ids = [content_hash(x) for x in texts]
-    splits = ["train"] * len(ids)
-    frame = pl.DataFrame(
-        {
-            "doc_id": ids,
-            "split": splits,
-            "x": vectors[:, 0],
-            "y": vectors[:, 1],
-            "cluster_id": labels,
-            "membership": (labels >= 0).astype(np.float32),
-            "density": np.zeros(len(ids), dtype=np.float32),
-            "neighbour_rows": [[] for _ in ids],  # none stored: the gap finder searches itself
-            "neighbour_sims": [[] for _ in ids],
-        },
-        schema={c.name: c.dtype for c in SEMANTIC_MAP.columns},
-    )
+    frame = hand_map(ids, ["train"] * len(ids), vectors, labels)
     clusters = clusters_frame(labels, np.ones(len(ids), bool), vectors, texts, 2)
     return frame, vectors, clusters
 

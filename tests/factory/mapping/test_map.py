@@ -194,15 +194,19 @@ def test_density_is_low_in_the_thin_cloud_and_lowest_on_junk(
     assert density[groups == JUNK].max() < density[groups == THIN].min()
 
 
-def test_map_does_not_depend_on_input_order(planted_map: MapResult, planted: Planted) -> None:
-    perm = np.random.default_rng(7).permutation(len(planted.doc_ids))
-    shuffled = build_map(
+def _shuffled_map(planted: Planted, config: MapConfig, seed: int) -> MapResult:
+    perm = np.random.default_rng(seed).permutation(len(planted.doc_ids))
+    return build_map(
         [planted.doc_ids[i] for i in perm],
         [planted.splits[i] for i in perm],
         planted.vectors[perm],
         [planted.texts[i] for i in perm],
-        MapConfig(),
+        config,
     )
+
+
+def test_map_does_not_depend_on_input_order(planted_map: MapResult, planted: Planted) -> None:
+    shuffled = _shuffled_map(planted, MapConfig(), seed=7)
     a, b = planted_map.semantic_map, shuffled.semantic_map
     assert adjusted_rand_score(a["cluster_id"], b["cluster_id"]) == 1.0
     assert a.equals(b)
@@ -234,14 +238,7 @@ def test_sampled_map_does_not_depend_on_input_order(planted: Planted) -> None:
     config = MapConfig(fit_sample=400)
     args = (planted.doc_ids, planted.splits, planted.vectors, planted.texts)
     first = build_map(*args, config)
-    perm = np.random.default_rng(11).permutation(len(planted.doc_ids))
-    shuffled = build_map(
-        [planted.doc_ids[i] for i in perm],
-        [planted.splits[i] for i in perm],
-        planted.vectors[perm],
-        [planted.texts[i] for i in perm],
-        config,
-    )
+    shuffled = _shuffled_map(planted, config, seed=11)
     a, b = first.semantic_map, shuffled.semantic_map
     assert adjusted_rand_score(a["cluster_id"], b["cluster_id"]) == 1.0
     assert a.equals(b)
