@@ -202,6 +202,9 @@ def probes(
     mapped = pl.read_parquet(needed["semantic_map"], columns=["doc_id", "split", "cluster_id"])
     docs = pl.read_parquet(tables / "corpus_documents.parquet", columns=["doc_id", "text"])
     train = mapped.filter(pl.col("split") == "train").join(docs, on="doc_id")
+    console.print(
+        f"asking the teacher for {per_cluster} probes on each of {clusters.height} clusters"
+    )
     with start_teacher(cfg.teacher, cfg.home_dir / "logs") as teacher:
         texts = write_probes(teacher, clusters, train, cfg.teacher, per_cluster=per_cluster)
         path = save_probes(texts, out, teacher.fingerprint)

@@ -40,6 +40,7 @@ from factory.gaps.mix import mix_candidates, train_groups
 from factory.gaps.records import gap_id, gaps_frame
 from factory.gaps.space import TrainSpace
 from factory.gaps.sparse import sparse_candidates
+from factory.mapping.build import stored_lists
 
 __all__ = ["GapFinding", "Reference", "find_gaps"]
 
@@ -159,11 +160,8 @@ def _stored_sims(semantic_map: pl.DataFrame, ids: list[str], depth: int) -> np.n
     )
     if rows.height != len(ids) or (rows["split"] == "train").any():
         return None
-    if rows["neighbour_sims"].list.len().min() < depth:  # type: ignore[operator]
-        return None
-    rows = rows.sort("_order")
-    sims = rows["neighbour_sims"].list.head(depth).explode().to_numpy()
-    return sims.astype(np.float32).reshape(len(ids), depth)
+    sims = stored_lists(rows.sort("_order")["neighbour_sims"], depth)
+    return None if sims is None else sims.astype(np.float32)
 
 
 def _failures(

@@ -19,6 +19,7 @@ import numpy as np
 import polars as pl
 
 from factory.errors import FactoryError, SchemaError
+from factory.mapping.build import stored_lists
 from factory.mapping.density import NeighbourIndex, unit_rows
 from factory.schemas import SEMANTIC_MAP
 
@@ -160,14 +161,13 @@ def _stored_neighbours(
 
     `sm` is sorted by doc_id, as the lists' row numbers assume.
     """
-    rows = sm["neighbour_rows"].gather(train)
-    if rows.list.len().min() < depth:  # type: ignore[operator]
+    idx = stored_lists(sm["neighbour_rows"].gather(train), depth)
+    sims = stored_lists(sm["neighbour_sims"].gather(train), depth)
+    if idx is None or sims is None:
         return None
     position = np.full(sm.height, -1, dtype=np.int64)
     position[train] = np.arange(train.size)
-    idx = rows.list.head(depth).explode().to_numpy().astype(np.int64).reshape(train.size, depth)
-    sims = sm["neighbour_sims"].gather(train).list.head(depth).explode().to_numpy()
-    mapped = position[idx]
+    mapped = position[idx.astype(np.int64)]
     if (mapped < 0).any():
         return None
-    return sims.astype(np.float32).reshape(train.size, depth), mapped
+    return sims.astype(np.float32), mapped

@@ -25,7 +25,14 @@ from factory.mapping.keywords import ctfidf_keywords, label_from_keywords
 from factory.mapping.reduce import SampledReducer, l2_neighbours
 from factory.schemas import CLUSTERS, SEMANTIC_MAP, vector_dtype
 
-__all__ = ["NEIGHBOUR_DEPTH", "SPLIT_NAMES", "MapResult", "build_map", "clusters_frame"]
+__all__ = [
+    "NEIGHBOUR_DEPTH",
+    "SPLIT_NAMES",
+    "MapResult",
+    "build_map",
+    "clusters_frame",
+    "stored_lists",
+]
 
 SPLIT_NAMES = ("train", "validation", "test")
 NEIGHBOUR_DEPTH = 3
@@ -180,6 +187,16 @@ def clusters_frame(
             ),
         }
     )
+
+
+def stored_lists(column: pl.Series, depth: int) -> np.ndarray | None:
+    """The first `depth` entries of each stored neighbour list, shape (rows, depth); None if short.
+
+    `column` is `neighbour_rows` or `neighbour_sims` of a semantic map (or rows of it).
+    """
+    if column.len() == 0 or column.list.len().min() < depth:  # type: ignore[operator]
+        return None
+    return column.list.head(depth).explode().to_numpy().reshape(column.len(), depth)
 
 
 def _cluster(

@@ -145,9 +145,8 @@ class NeighbourIndex:
 
     def _candidates(self, block: np.ndarray, depth: int) -> tuple[np.ndarray, np.ndarray]:
         if self._index is None and self._few:  # brute force beats building an index
-            sims, idx = load_faiss().knn(
-                block, self.base, depth, metric=load_faiss().METRIC_INNER_PRODUCT
-            )
+            faiss = load_faiss()
+            sims, idx = faiss.knn(block, self.base, depth, metric=faiss.METRIC_INNER_PRODUCT)
             return sims.astype(np.float32), idx.astype(np.int64)
         if self._index is None:
             self._index = self._build()
