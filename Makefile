@@ -49,7 +49,7 @@ ui: install deps
 	$(BIN)/factory ui --config $(CONFIG)
 
 bench: install deps
-	@for script in benchmarks/*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
+	@for script in benchmarks/[!_]*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
 
 clean:
 	rm -rf .factory examples/.factory .pytest_cache

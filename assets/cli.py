@@ -64,6 +64,14 @@ def run(
         list[str] | None,
         typer.Option("--select", "-s", help="Asset keys to materialize (default: all)."),
     ] = None,
+    dry_run: Annotated[
+        bool,
+        typer.Option(
+            "--dry-run",
+            help="Materialize up to synthesis_plan (no teacher call) and print the calls and "
+            "tokens synthesis would spend, and how many are already cached.",
+        ),
+    ] = False,
 ) -> None:
     """Materialize the asset graph through the project's persistent Dagster instance."""
     import dagster as dg
@@ -73,18 +81,27 @@ def run(
     cfg = _load(config)
     _prepare_instance(cfg, config)
     config_path = str(Path(config).resolve()) if config else None
+    selection: object = select or None
+    if dry_run:
+        if select:
+            raise FactoryError("--dry-run plans the whole synthesis; drop --select")
+        plan = dg.AssetSelection.assets("synthesis_plan")
+        selection = plan.upstream().required_multi_asset_neighbors()
     with dg.DagsterInstance.get() as instance:
         result = dg.materialize(
-            [*ALL_ASSETS, *ALL_CHECKS],
+            [*ALL_ASSETS, *([] if dry_run else ALL_CHECKS)],
             instance=instance,
             resources=build_resources(config_path),
-            selection=select or None,
+            selection=selection,  # type: ignore[arg-type]
             raise_on_error=False,
             tags={"factory/source": "cli"},
             run_config={"loggers": {"console": {"config": {"log_level": "INFO"}}}},
         )
     if not result.success:
         raise FactoryError(_failure_message(result))
+    if dry_run:
+        _print_estimate(result)
+        return
     done = [
         event.asset_key.to_user_string()
         for event in result.get_asset_materialization_events()
@@ -102,6 +119,17 @@ def run(
         import polars as pl
 
         console.print(f"report: {pl.read_parquet(release)['report_path'][0]}")
+
+
+def _print_estimate(result: object) -> None:
+    """The synthesis estimate recorded on the plan's materialization."""
+    for event in result.get_asset_materialization_events():  # type: ignore[attr-defined]
+        if event.asset_key is not None and event.asset_key.to_user_string() == "synthesis_plan":
+            text = event.materialization.metadata["estimate_text"].value
+            console.print("[bold]dry run[/]: nothing was sent to the teacher")
+            console.print(text.replace("  \n", "\n"))
+            return
+    console.print("dry run: synthesis_plan was not materialized")
 
 
 def _failure_message(result: object) -> str:
@@ -209,6 +237,23 @@ def probes(
         texts = write_probes(teacher, clusters, train, cfg.teacher, per_cluster=per_cluster)
         path = save_probes(texts, out, teacher.fingerprint)
     console.print(f"{len(texts)} probes from {clusters.height} clusters written to {path}")
+
+
+@app.command("fault-proxy")
+def fault_proxy(
+    upstream: Annotated[str, typer.Argument(help="Base URL of the real server, e.g. …/v1.")],
+    rate: Annotated[
+        float, typer.Option(help="Share of POSTs that get a fault (split over 4 kinds).")
+    ] = 0.2,
+    seed: Annotated[int, typer.Option(help="Seed of the fault sequence.")] = 0,
+    hang_s: Annotated[float, typer.Option(help="Seconds a hung request stays open.")] = 30.0,
+    port: Annotated[int, typer.Option(help="Port on 127.0.0.1 (0: any free one).")] = 0,
+) -> None:
+    """Serve a fault-injecting proxy (429 + Retry-After, 500, hangs, cut-off bodies) in front
+    of an OpenAI-compatible server, to rehearse a teacher setup; prints its URL, Ctrl-C stops."""
+    from factory.teacher.fault_proxy import serve_fault_proxy
+
+    serve_fault_proxy(upstream, rate, seed, hang_s, port)
 
 
 @app.command("config-keys")

@@ -10,7 +10,7 @@ from assets.map import semantic_map_and_clusters
 from assets.release import dataset_release
 from assets.resources import FactoryResource, TeacherResource
 from assets.students import student_checkpoint
-from assets.synthesis import synthetic_samples_and_rejects
+from assets.synthesis import synthesis_plan, synthetic_samples_and_rejects
 from checks.dagster_checks import build_sample_checks
 
 __all__ = ["ALL_ASSETS", "ALL_CHECKS", "build_resources", "defs"]
@@ -20,6 +20,7 @@ ALL_ASSETS = [
     document_embeddings,
     semantic_map_and_clusters,
     coverage_gaps,
+    synthesis_plan,
     synthetic_samples_and_rejects,
     student_checkpoint,
     dataset_release,

@@ -2,7 +2,7 @@
 
 import os
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -43,36 +43,59 @@ class FactoryResource(dg.ConfigurableResource):
 
 
 class TeacherResource(dg.ConfigurableResource):
-    """The teacher LLM for one run: llama.cpp's server started on 127.0.0.1 (the default) or an
-    OpenAI-compatible endpoint; a started server is stopped by PID when the run ends or fails."""
+    """The teacher LLM for one run: llama.cpp's server on 127.0.0.1 (the default) or an
+    OpenAI-compatible endpoint. Nothing starts until an asset first asks for `teacher`, and
+    `release()` stops a started server early (synthesis calls it when done, so the server does
+    not compete with embedding or training for the CPU); it is stopped by PID when the run ends
+    or fails in any case."""
 
     factory: dg.ResourceDependency[FactoryResource]
 
     _teacher: Any = PrivateAttr(default=None)
+    _stack: Any = PrivateAttr(default=None)
+    _log: Any = PrivateAttr(default=None)
 
     @contextmanager
     def yield_for_execution(self, context: dg.InitResourceContext) -> Iterator["TeacherResource"]:
-        from factory.teacher import start_teacher
+        self._log = context.log
+        try:
+            yield self
+        finally:
+            self.release()
 
+    def _config(self) -> Any:
         project = self.factory.config
         config = project.teacher
         if config.model_path:
             config = config.model_copy(
                 update={"model_path": str(project.resolve(config.model_path))}
             )
-        with start_teacher(config, self.factory.home / "logs") as teacher:
-            if context.log is not None:
-                context.log.info(f"teacher ready: {teacher!r}")
-            self._teacher = teacher
-            try:
-                yield self
-            finally:
-                self._teacher = None
+        return config
 
     @property
     def teacher(self) -> Any:
-        """The running teacher (a `factory.teacher.Teacher`)."""
+        """The running teacher (a `factory.teacher.Teacher`), started on first use."""
         if self._teacher is None:
-            msg = "the teacher is only available while a run executes"
-            raise RuntimeError(msg)
+            from factory.teacher import start_teacher
+
+            stack = ExitStack()
+            self._teacher = stack.enter_context(
+                start_teacher(self._config(), self.factory.home / "logs")
+            )
+            self._stack = stack
+            if self._log is not None:
+                self._log.info(f"teacher ready: {self._teacher!r}")
         return self._teacher
+
+    @property
+    def offline_fingerprint(self) -> str | None:
+        """The teacher's fingerprint without starting it (local weights), else None."""
+        from factory.teacher import offline_fingerprint
+
+        return offline_fingerprint(self._config())
+
+    def release(self) -> None:
+        """Stop the teacher if it was started; the next `teacher` access starts it again."""
+        stack, self._stack, self._teacher = self._stack, None, None
+        if stack is not None:
+            stack.close()

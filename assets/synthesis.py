@@ -1,20 +1,146 @@
-"""Synthesis layer: `synthetic_samples` (accepted) and `synthetic_rejects` (with reasons)."""
+"""Synthesis layer: `synthesis_plan` (the curriculum of targets), then `synthetic_samples`
+(accepted) and `synthetic_rejects` (with reasons)."""
 
 from collections.abc import Iterator
+from typing import Any
 
 import dagster as dg
+import numpy as np
 import polars as pl
 
 from assets.lineage_step import lineage_step
 from assets.metadata import markdown_table, table_metadata
 from assets.resources import FactoryResource, TeacherResource
+from factory.config import FactoryConfig
 from factory.hashing import fingerprint, frame_fingerprint
-from factory.schemas import SYNTHETIC_REJECTS, SYNTHETIC_SAMPLES
+from factory.schemas import SYNTHESIS_PLAN, SYNTHETIC_REJECTS, SYNTHETIC_SAMPLES
 from factory.vectors import vectors_for
 
-__all__ = ["SYNTHESIS_CODE_VERSION", "synthetic_samples_and_rejects"]
+__all__ = [
+    "PLAN_CODE_VERSION",
+    "SYNTHESIS_CODE_VERSION",
+    "plan_estimate",
+    "synthesis_plan",
+    "synthetic_samples_and_rejects",
+    "teacher_cache_path",
+]
 
-SYNTHESIS_CODE_VERSION = "synthesis-v1"
+PLAN_CODE_VERSION = "synthesis-plan-v1"
+SYNTHESIS_CODE_VERSION = "synthesis-v2"
+
+
+def teacher_cache_path(config: FactoryConfig) -> Any:
+    """Where the teacher response cache lives."""
+    return config.home_dir / "cache" / "teacher-responses.sqlite"
+
+
+def _train_set(
+    config: FactoryConfig,
+    corpus_documents: pl.DataFrame,
+    document_embeddings: pl.DataFrame,
+    semantic_map: pl.DataFrame | None = None,
+) -> Any:
+    from factory.synthesis import TrainSet
+
+    train = corpus_documents.filter(pl.col("split") == "train").sort("doc_id")
+    train = train.select("doc_id", "text", "label", "answer")
+    vectors = vectors_for(document_embeddings, train["doc_id"].to_list())
+    clusters = None
+    if semantic_map is not None:
+        joined = train.select("doc_id").join(
+            semantic_map.select("doc_id", "cluster_id"), on="doc_id", how="left"
+        )
+        clusters = joined["cluster_id"].fill_null(-1).to_numpy()
+    return TrainSet.from_frames(train, vectors, config.task.kind, clusters)
+
+
+def plan_estimate(
+    config: FactoryConfig, targets: list[Any], train: Any, teacher: TeacherResource
+) -> Any:
+    """The dry-run estimate of a plan: calls, tokens (teacher's tokenizer if local), hits."""
+    from factory.synthesis import estimate_plan
+    from factory.teacher import local_token_counter
+    from factory.teacher.cache import ResponseCache
+    from factory.teacher.calls import learned_response_format
+
+    teacher_config = config.teacher
+    fp = teacher.offline_fingerprint
+    count = local_token_counter(teacher_config) if targets else None
+    path = teacher_cache_path(config)
+    cache = ResponseCache(path) if config.synthesis.cache and path.exists() else None
+    try:
+        return estimate_plan(
+            targets,
+            train,
+            config.synthesis,
+            teacher_config,
+            config.task.kind,
+            cache=cache,
+            teacher_fingerprint=fp,
+            response_format=learned_response_format(cache, fp) if fp else None,
+            count_tokens=count,
+            tokenizer="teacher tokenizer" if count else "3 characters per token",
+        )
+    finally:
+        if cache is not None:
+            cache.close()
+
+
+@dg.asset(group_name="synthesis", code_version=PLAN_CODE_VERSION)
+def synthesis_plan(
+    context: dg.AssetExecutionContext,
+    factory: FactoryResource,
+    teacher: TeacherResource,
+    coverage_gaps: pl.DataFrame,
+    semantic_map: pl.DataFrame,
+    clusters: pl.DataFrame,
+    corpus_documents: pl.DataFrame,
+    document_embeddings: pl.DataFrame,
+) -> dg.Output[pl.DataFrame]:
+    """Every target vector with its technique, parents and curriculum stage, in run order."""
+    from factory.synthesis import build_plan, plan_frame
+
+    config = factory.config
+    inputs = [
+        "coverage_gaps",
+        "semantic_map",
+        "clusters",
+        "corpus_documents",
+        "document_embeddings",
+    ]
+    with lineage_step(context, factory, "synthesis_plan", PLAN_CODE_VERSION, inputs) as step:
+        train = _train_set(config, corpus_documents, document_embeddings, semantic_map)
+        centroids = {
+            int(c): np.asarray(v, dtype=np.float32)
+            for c, v in zip(clusters["cluster_id"], clusters["centroid"].to_list(), strict=True)
+        }
+        targets = build_plan(coverage_gaps, train, config.synthesis, config.task.kind, centroids)
+        plan = plan_frame(targets, train.vectors.shape[1])
+        params = config.synthesis.model_dump(mode="json")
+        step.params = params
+        version = fingerprint(
+            PLAN_CODE_VERSION,
+            params,
+            config.task.kind,
+            frame_fingerprint(coverage_gaps, ["gap_id", "rank", "kind", "budget", "cluster_id"]),
+            frame_fingerprint(corpus_documents, ["doc_id", "label"]),
+        )
+        step.output("synthesis_plan", plan, SYNTHESIS_PLAN, version)
+        estimate = plan_estimate(config, targets, train, teacher)
+    context.log.info(f"synthesis plan:\n{estimate.describe()}")
+    stages = (
+        plan.group_by("curriculum_stage", "stage_name", "method").len().sort("curriculum_stage")
+    )
+    return dg.Output(
+        plan,
+        data_version=dg.DataVersion(version),
+        metadata={
+            **table_metadata(plan, SYNTHESIS_PLAN, ["plan_order", "stage_name", "method", "label"]),
+            "stages": dg.MetadataValue.md(markdown_table(stages, stages.columns, rows=20)),
+            "estimate": dg.MetadataValue.json(estimate.as_dict()),
+            "estimate_text": dg.MetadataValue.md(estimate.describe().replace("\n", "  \n")),
+        },
+    )
 
 
 @dg.multi_asset(
@@ -25,7 +151,8 @@ SYNTHESIS_CODE_VERSION = "synthesis-v1"
             group_name="synthesis",
         ),
         "synthetic_rejects": dg.AssetOut(
-            description="Synthetic candidates that failed a row filter, with the reason.",
+            description="Targets without a sample and samples that failed a row filter, with "
+            "the reason.",
             code_version=SYNTHESIS_CODE_VERSION,
             group_name="synthesis",
         ),
@@ -35,37 +162,47 @@ def synthetic_samples_and_rejects(
     context: dg.AssetExecutionContext,
     factory: FactoryResource,
     teacher: TeacherResource,
-    coverage_gaps: pl.DataFrame,
+    synthesis_plan: pl.DataFrame,
     corpus_documents: pl.DataFrame,
     document_embeddings: pl.DataFrame,
 ) -> Iterator[dg.Output]:
-    """Interpolate between each gap's anchors, realize targets with the teacher, keep the best."""
+    """Realize the plan with the teacher (cached, budgeted), verify, filter, keep the best."""
     from checks.row_filters import filter_samples
     from factory.embedding import shared_embedder
-    from factory.synthesis import prompt_template_hash, synthesize_interpolations
+    from factory.synthesis import prompt_template_hash, synthesize, targets_from_frame
+    from factory.teacher.cache import ResponseCache
 
     config = factory.config
-    inputs = ["coverage_gaps", "corpus_documents", "document_embeddings"]
+    inputs = ["synthesis_plan", "corpus_documents", "document_embeddings"]
     step_name = "synthetic_samples"
     with lineage_step(context, factory, step_name, SYNTHESIS_CODE_VERSION, inputs) as step:
-        train = corpus_documents.filter(pl.col("split") == "train")
+        train = _train_set(config, corpus_documents, document_embeddings)
         embedder = shared_embedder(config.embedding)
-        budget = int(coverage_gaps["budget"].sum()) if coverage_gaps.height else 0
+        targets = targets_from_frame(synthesis_plan)
 
         def progress(done: int, total: int) -> None:
-            context.log.info(f"synthesis: {done}/{total} targets realized")
+            if done == total or done % max(1, total // 20) == 0:
+                context.log.info(f"synthesis: {done}/{total} targets realized")
 
-        result = synthesize_interpolations(
-            coverage_gaps,
-            train.select("doc_id", "text", "label", "answer"),
-            embedder,
-            teacher.teacher,
-            config.synthesis,
-            config.teacher,
-            config.task.kind,
-            context.run.run_id,
-            progress=progress,
-        )
+        cache = ResponseCache(teacher_cache_path(config)) if config.synthesis.cache else None
+        try:
+            result = synthesize(
+                targets,
+                train,
+                embedder,
+                teacher.teacher if targets else None,
+                config.synthesis,
+                config.teacher,
+                config.task.kind,
+                context.run.run_id,
+                cache=cache,
+                progress=progress,
+            )
+        finally:
+            if cache is not None:
+                cache.close()
+            teacher.release()
+        teacher_fp = str(result.stats["teacher_fingerprint"])
         sample_vectors = embedder.embed(result.samples["text"].to_list())
         corpus_vectors = vectors_for(document_embeddings, corpus_documents["doc_id"].to_list())
         accepted, filtered = filter_samples(
@@ -78,7 +215,6 @@ def synthetic_samples_and_rejects(
         rejects = pl.concat([SYNTHETIC_REJECTS.validate(result.rejects), filtered]).sort(
             "sample_id"
         )
-        teacher_fp = teacher.teacher.fingerprint
         step.params = {
             "synthesis": config.synthesis.model_dump(mode="json"),
             "teacher": config.teacher.model_dump(mode="json", exclude={"api_key_env"}),
@@ -96,10 +232,12 @@ def synthetic_samples_and_rejects(
         step.output("synthetic_samples", accepted, SYNTHETIC_SAMPLES, samples_version)
         step.output("synthetic_rejects", rejects, SYNTHETIC_REJECTS, rejects_version)
     stats = result.stats
+    if stats.get("stopped"):
+        context.log.warning(f"synthesis stopped early: {stats['stopped']}")
     reasons = rejects["reason"].str.split(":").list.first().value_counts(sort=True)
     context.log.info(
-        f"{accepted.height} accepted, {rejects.height} rejected of {budget} targets; "
-        f"{stats.get('calls', 0)} teacher calls"
+        f"{accepted.height} accepted, {rejects.height} rejected of {len(targets)} targets; "
+        f"{stats.get('calls', 0)} teacher calls, {stats.get('cache_hits', 0)} from the cache"
     )
     yield dg.Output(
         accepted,
@@ -108,12 +246,15 @@ def synthetic_samples_and_rejects(
         metadata={
             **table_metadata(accepted, SYNTHETIC_SAMPLES, ["gap_id", "achieved_cosine", "text"]),
             "teacher_fingerprint": teacher_fp,
-            "targets": budget,
+            "targets": len(targets),
             "accepted": accepted.height,
             "rejected": rejects.height,
             "teacher_calls": int(stats.get("calls", 0)),
+            "cache_hits": int(stats.get("cache_hits", 0)),
+            "prompt_tokens": int(stats.get("prompt_tokens", 0)),
             "completion_tokens": int(stats.get("completion_tokens", 0)),
             "mean_achieved_cosine": float(accepted["achieved_cosine"].mean() or 0.0),
+            "stopped": str(stats.get("stopped") or "no"),
             "stats": dg.MetadataValue.json(_plain(stats)),
         },
     )

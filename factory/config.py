@@ -16,7 +16,15 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from factory.errors import ConfigError
 
@@ -362,18 +370,113 @@ class TeacherConfig(StrictModel):
     top_p: float = Field(0.95, gt=0.0, le=1.0, description="Nucleus sampling mass.")
     max_tokens: int = Field(80, ge=8, description="Most tokens per answer.")
     timeout_s: float = Field(120.0, gt=0, description="Seconds per request.")
+    max_tries: int = Field(
+        4, ge=1, description="Attempts per request on 429/5xx, timeouts and cut-off answers."
+    )
+    response_format: Literal["auto", "json_schema", "json_object", "none"] = Field(
+        "auto",
+        description="Structured output: auto tries json_schema, then json_object with a schema, "
+        "then plain text, and remembers what the server accepts; none: plain text only.",
+    )
+    prompt_price_per_million: float = Field(
+        0.0, ge=0, description="Price per million prompt tokens (for cost accounting)."
+    )
+    completion_price_per_million: float = Field(
+        0.0, ge=0, description="Price per million completion tokens (for cost accounting)."
+    )
+
+
+_DEFAULT_METHODS = {
+    "coverage": "interpolate",
+    "sparse_region": "interpolate",
+    "bridge": "interpolate",
+    "under_represented": "perturb",
+    "student_failure": "adversarial",
+}
 
 
 class SynthesisConfig(StrictModel):
     """Turning gaps into samples."""
 
     candidates_per_target: int = Field(
-        3, ge=1, description="Teacher candidates per target; the closest to the target is kept."
+        3, ge=1, description="Teacher candidates per target and round; the closest is kept."
+    )
+    correction_rounds: int = Field(
+        1,
+        ge=0,
+        description="Extra rounds that show the teacher its best attempt and its similarity, "
+        "until a sample is as close to the target as the nearest real example. A round after "
+        "one without any valid candidate retries with fresh seeds instead.",
     )
     seed: int = Field(0, description="Base seed; each request's seed derives from it.")
     examples_in_prompt: int = Field(
         3, ge=1, description="Anchor documents shown to the teacher per request."
     )
+    methods: dict[str, Literal["interpolate", "perturb", "adversarial"]] = Field(
+        default_factory=lambda: dict(_DEFAULT_METHODS),
+        description="Technique per gap kind (merged over the defaults: coverage, sparse_region "
+        "and bridge interpolate; under_represented perturbs; student_failure is adversarial).",
+    )
+    spread: float = Field(
+        0.5, ge=0.0, le=2.0, description="Interpolation: largest |alpha| between anchor pairs."
+    )
+    steer_direction: Literal["neighbour_cluster", "attribute"] = Field(
+        "neighbour_cluster",
+        description="Perturb: step toward the nearest other cluster's centroid, or along the "
+        "attribute direction mean(attribute_positive) - mean(attribute_negative).",
+    )
+    attribute_positive: list[str] = Field(
+        default_factory=list, description="Perturb by attribute: labels at the positive end."
+    )
+    attribute_negative: list[str] = Field(
+        default_factory=list, description="Perturb by attribute: labels at the negative end."
+    )
+    steer_steps: list[float] = Field(
+        default_factory=lambda: [0.15, 0.3],
+        min_length=1,
+        description="Perturb: step sizes along the unit direction, used in turn.",
+    )
+    label_top_k: int = Field(
+        3,
+        ge=1,
+        description="Classification: a sample is kept only if the classifier trained on the "
+        "train split ranks its label among its top k.",
+    )
+    min_answer_support: float = Field(
+        0.3,
+        ge=-1.0,
+        le=1.0,
+        description="QA: least cosine between a sample's answer and its nearest parent's answer.",
+    )
+    max_copied_words: int = Field(
+        8,
+        ge=3,
+        description="A candidate sharing this many consecutive words with an example or the "
+        "prompt's instructions is rejected (copy or prompt leak).",
+    )
+    concurrency: int = Field(4, ge=1, description="Teacher requests in flight at once.")
+    cache: bool = Field(
+        True,
+        description="Keep every teacher answer in <home>/cache/teacher-responses.sqlite so no "
+        "call is paid twice (reruns and resumed runs read it).",
+    )
+    max_run_tokens: int | None = Field(
+        None, ge=1, description="Cap on teacher tokens (prompt + completion) per run; none: no cap."
+    )
+    max_run_cost: float | None = Field(
+        None, gt=0, description="Cap on teacher cost per run (needs teacher prices); none: no cap."
+    )
+
+    @field_validator("methods", mode="before")
+    @classmethod
+    def _merge_methods(cls, value: object) -> object:
+        if isinstance(value, dict):
+            unknown = sorted(set(value) - set(_DEFAULT_METHODS))
+            if unknown:
+                msg = f"unknown gap kinds {unknown}; expected some of {sorted(_DEFAULT_METHODS)}"
+                raise ValueError(msg)
+            return {**_DEFAULT_METHODS, **value}
+        return value
 
 
 class StudentConfig(StrictModel):

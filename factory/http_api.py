@@ -17,11 +17,24 @@ from typing import Any, ClassVar
 
 from factory.errors import BackendError
 
-__all__ = ["RETRY_STATUS", "OpenAICompatibleClient", "parse_retry_after"]
+__all__ = [
+    "RETRY_STATUS",
+    "OpenAICompatibleClient",
+    "UnsupportedRequestError",
+    "parse_retry_after",
+]
 
 RETRY_STATUS = frozenset({408, 409, 429, 500, 502, 503, 504})
 _LOG = logging.getLogger(__name__)
 _JITTER = random.Random()  # jitter only: never touches outputs
+
+
+class UnsupportedRequestError(BackendError):
+    """The server refused a request field it does not support (named in `field`)."""
+
+    def __init__(self, message: str, field: str) -> None:
+        super().__init__(message)
+        self.field = field
 
 
 class OpenAICompatibleClient:
@@ -112,9 +125,75 @@ class OpenAICompatibleClient:
                 try:
                     return resp.json()
                 except ValueError as exc:
-                    msg = f"{what} answered with non-JSON: {self._redact(resp.text[:200])!r}"
+                    if not last:
+                        self._sleep(what, attempt, "a cut-off JSON body", None)
+                        continue
+                    shown = self._redact(resp.text[:200])
+                    msg = f"{what} answered with non-JSON {attempt} times, last: {shown!r}"
                     raise BackendError(msg) from exc
         msg = f"{what}: no attempt made (tries={tries}); set max_tries to 1 or more"
+        raise BackendError(msg)
+
+    async def _arequest(
+        self,
+        client: Any,
+        method: str,
+        path: str,
+        payload: dict[str, Any] | None,
+        unsupported_field: str | None = None,
+    ) -> Any:
+        """Async `_request` on a shared `httpx.AsyncClient`; a 200 whose body is not JSON (cut
+        off mid-answer) is retried too. An error answer naming `unsupported_field` raises
+        `UnsupportedRequestError` at once, so the caller can drop that field."""
+        import asyncio
+
+        import httpx
+
+        what = f"{method} {self.endpoint}{path} (model {self.model!r})"
+        url = self.base_url + path
+        headers = self._headers()
+        for attempt in range(1, self.max_tries + 1):
+            last = attempt == self.max_tries
+            try:
+                resp = await client.request(
+                    method, url, json=payload, headers=headers, timeout=self.timeout_s
+                )
+                body_text = resp.text
+            except httpx.TransportError as exc:
+                if last:
+                    msg = (
+                        f"{what} failed after {attempt} tries: {type(exc).__name__}: {exc}; "
+                        f"is the server running? raise {self.config_section}.timeout_s "
+                        "for slow models"
+                    )
+                    raise BackendError(self._redact(msg)) from exc
+                await asyncio.sleep(self._wait(what, attempt, type(exc).__name__, None))
+                continue
+            status = resp.status_code
+            if status >= 400 and unsupported_field and unsupported_field in body_text:
+                detail = self._redact(body_text[:300])
+                msg = f"{what} does not support {unsupported_field!r}: HTTP {status}: {detail}"
+                raise UnsupportedRequestError(msg, unsupported_field)
+            if status in RETRY_STATUS and not last:
+                retry_after = resp.headers.get("retry-after")
+                await asyncio.sleep(self._wait(what, attempt, status, retry_after))
+                continue
+            if status >= 400:
+                detail = self._redact(body_text[:300])
+                msg = (
+                    f"{what} answered HTTP {status} after {attempt} tries: {detail}; "
+                    "check the model id, the key and the server log"
+                )
+                raise BackendError(msg)
+            try:
+                return resp.json()
+            except ValueError as exc:
+                if last:
+                    shown = self._redact(body_text[:200])
+                    msg = f"{what} answered with non-JSON {attempt} times, last: {shown!r}"
+                    raise BackendError(msg) from exc
+                await asyncio.sleep(self._wait(what, attempt, "a cut-off JSON body", None))
+        msg = f"{what}: no attempt made (max_tries={self.max_tries}); set it to 1 or more"
         raise BackendError(msg)
 
     def _server_model(self) -> dict[str, Any] | None:
@@ -130,9 +209,12 @@ class OpenAICompatibleClient:
         return None
 
     def _sleep(self, what: str, attempt: int, why: object, retry_after: str | None) -> None:
+        time.sleep(self._wait(what, attempt, why, retry_after))
+
+    def _wait(self, what: str, attempt: int, why: object, retry_after: str | None) -> float:
         wait = self.retry_wait(attempt, retry_after)
         _LOG.warning("%s: %s on try %d; retrying in %.2f s", what, why, attempt, wait)
-        time.sleep(wait)
+        return wait
 
     def retry_wait(self, attempt: int, retry_after: str | None) -> float:
         """Seconds to wait after failed try `attempt`: Retry-After, else jittered backoff."""

@@ -1,4 +1,4 @@
-"""A local llama.cpp server (`llama_cpp.server`) on 127.0.0.1, started and stopped by PID.
+"""A local llama.cpp server (`factory.llama_server`) on 127.0.0.1, started and stopped by PID.
 
 It speaks the OpenAI-compatible API (`/v1/chat/completions`, `/v1/embeddings`), so the teacher
 and the `openai` embedder reach it like any other endpoint.
@@ -40,7 +40,8 @@ def free_port(host: str = _HOST) -> int:
 
 
 class LlamaServer:
-    """`python -m llama_cpp.server` for one GGUF model, in its own process group."""
+    """`python -m factory.llama_server` (llama_cpp.server, deterministic) for one GGUF model,
+    in its own process group."""
 
     def __init__(
         self,
@@ -93,7 +94,7 @@ class LlamaServer:
         if self.port is None:
             self.port = free_port()
         cmd = [
-            sys.executable, "-m", "llama_cpp.server",
+            sys.executable, "-m", "factory.llama_server",
             "--model", str(self.model),
             "--host", _HOST,
             "--port", str(self.port),

@@ -25,6 +25,7 @@ __all__ = [
     "Example",
     "PromptTemplate",
     "build_messages",
+    "correction_messages",
     "delimit",
     "prompt_template_hash",
     "template_for",
@@ -38,6 +39,12 @@ _SYSTEM = (
     "Reply with the requested output only: no preamble, no explanation, no quotes."
 )
 
+_CORRECTION = (
+    "Your {what} scored {{achieved:.2f}} in similarity to what the dataset needs; the closest "
+    "example scores {{goal:.2f}}. Write a different new {what} that is closer in topic and "
+    "wording to the examples, without copying any of them. Reply with JSON only: {reply}"
+)
+
 
 @dataclass(frozen=True)
 class PromptTemplate:
@@ -47,11 +54,12 @@ class PromptTemplate:
     system: str
     user: str
     example: str
+    correction: str
 
     @property
     def text(self) -> str:
         """The whole template as one string (what `hash` is taken over)."""
-        return "\n\x1e\n".join([self.kind, self.system, self.user, self.example])
+        return "\n\x1e\n".join([self.kind, self.system, self.user, self.example, self.correction])
 
     @property
     def hash(self) -> str:
@@ -74,9 +82,10 @@ PROMPTS: dict[str, PromptTemplate] = {
         user=(
             "Here are {n} example passages from the corpus:\n\n{examples}\n\n"
             "Write one new passage in the same style and about the same domain as the examples. "
-            "Reply with the passage only."
+            'Reply with JSON only: {{"text": "..."}}'
         ),
         example="<example>\n{text}\n</example>",
+        correction=_CORRECTION.format(what="passage", reply='{{"text": "..."}}'),
     ),
     "classification": PromptTemplate(
         kind="classification",
@@ -85,9 +94,10 @@ PROMPTS: dict[str, PromptTemplate] = {
             "Here are {n} example messages from the corpus. Each one belongs to the label "
             "<label>{label}</label>:\n\n{examples}\n\n"
             "Write one new message that belongs to the same label, similar in style to the "
-            "examples. Reply with the message only."
+            'examples. Reply with JSON only: {{"text": "..."}}'
         ),
         example="<example>\n{text}\n</example>",
+        correction=_CORRECTION.format(what="message", reply='{{"text": "..."}}'),
     ),
     "qa": PromptTemplate(
         kind="qa",
@@ -98,6 +108,9 @@ PROMPTS: dict[str, PromptTemplate] = {
             'answer. Reply with JSON only: {{"question": "...", "answer": "..."}}'
         ),
         example="<example>\nQuestion: {text}\nAnswer: {answer}\n</example>",
+        correction=_CORRECTION.format(
+            what="question", reply='{{"question": "...", "answer": "..."}}'
+        ),
     ),
 }
 """Templates by task kind (`task.kind` in the config)."""
@@ -154,3 +167,19 @@ def build_messages(
         n=len(items), examples="\n\n".join(blocks), label=delimit(label or "", 200)
     )
     return [{"role": "system", "content": template.system}, {"role": "user", "content": user}]
+
+
+def correction_messages(
+    kind: str, messages: list[dict[str, str]], attempt: str, achieved: float, goal: float
+) -> list[dict[str, str]]:
+    """`messages` followed by the teacher's best attempt and a request to come closer.
+
+    The attempt goes back as the assistant's turn, so it stays data the teacher wrote itself.
+    """
+    template = template_for(kind)
+    request = template.correction.format(achieved=achieved, goal=goal)
+    return [
+        *messages,
+        {"role": "assistant", "content": attempt},
+        {"role": "user", "content": request},
+    ]

@@ -1,17 +1,25 @@
-"""Realize one target vector as text: prompt the teacher n times, re-embed, keep the closest.
+"""Realize one planned target as text: best of n per round, re-embedded, corrected, verified.
 
-Shared by every synthesis technique; the technique decides targets, examples and labels.
+Shared by every technique. Round 0 asks the teacher `candidates_per_target` times for a sample
+like the target's parents; every valid candidate is re-embedded and the closest to the target is
+the best attempt. Each correction round shows the teacher that attempt with its similarity and
+asks for a closer one, until the best attempt is as close to the target as the nearest real
+example (`target_cosine`) or the rounds run out; a round after one without any valid candidate
+asks again with fresh seeds. Candidates that copy an example, leak the prompt, carry a label the
+train-split classifier does not rank in its top k, or an answer their parents do not support,
+are never kept.
 
 Example:
-    >>> row, reject = realize_target(job, kind="text", teacher=teacher,  # doctest: +SKIP
-    ...     embedder=embedder, run=run, stats=stats)
+    >>> row, reject = await realize_target(target, run, calls, stats)  # doctest: +SKIP
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
-from collections import Counter
+from collections import Counter, defaultdict
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,24 +27,28 @@ import numpy as np
 import polars as pl
 
 from factory.config import SynthesisConfig, TeacherConfig
-from factory.embedding.base import Embedder
 from factory.hashing import fingerprint
 from factory.schemas import SYNTHETIC_REJECTS, SYNTHETIC_SAMPLES
-from factory.synthesis.parsing import Parsed, parse_completion
-from factory.synthesis.prompts import Example, build_messages, prompt_template_hash
+from factory.synthesis.answers import answer_schema, parse_answer
+from factory.synthesis.parsing import Parsed
+from factory.synthesis.plan import PlannedTarget, TrainSet
+from factory.synthesis.prompts import Example, build_messages, correction_messages
+from factory.synthesis.steer import displacement
 from factory.synthesis.targets import derive_seed
-from factory.teacher.base import ChatRequest, Teacher
+from factory.synthesis.verify import LabelVerifier, copy_or_leak
+from factory.teacher.calls import CallResult, SampleRequest, TeacherCalls
 
 __all__ = [
     "RunContext",
     "SynthesisResult",
     "SynthesisStats",
-    "TargetJob",
     "realize_target",
     "reject_row",
     "result_frames",
     "sampling_params",
 ]
+
+Embed = Callable[[list[str]], Awaitable[np.ndarray]]
 
 
 @dataclass
@@ -52,60 +64,40 @@ class SynthesisResult:
 class SynthesisStats:
     """Counters of one synthesis run."""
 
-    calls: int = 0
-    prompt_tokens: int = 0
-    completion_tokens: int = 0
     accepted: int = 0
     rejected: int = 0
+    not_attempted: int = 0
+    candidates: int = 0
     reasons: Counter[str] = field(default_factory=Counter)
     candidate_reasons: Counter[str] = field(default_factory=Counter)
-    achieved: list[float] = field(default_factory=list)
+    achieved: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
+    rounds: Counter[int] = field(default_factory=Counter)
+    label_checked: int = 0
+    label_agreed: int = 0
     started: float = field(default_factory=time.perf_counter)
 
     def as_dict(self) -> dict[str, Any]:
-        """Plain-data summary: calls, tokens, accepted, rejected, reasons, seconds, cosines."""
+        """Plain-data summary: outcomes, reasons, cosines by method, label agreement, seconds."""
+        every = [c for values in self.achieved.values() for c in values]
+        targets = self.accepted + self.rejected
         return {
-            "calls": self.calls,
-            "prompt_tokens": self.prompt_tokens,
-            "completion_tokens": self.completion_tokens,
             "accepted": self.accepted,
             "rejected": self.rejected,
+            "not_attempted": self.not_attempted,
+            "acceptance_rate": self.accepted / targets if targets else None,
+            "candidates": self.candidates,
             "reasons": dict(sorted(self.reasons.items())),
             "candidate_reasons": dict(sorted(self.candidate_reasons.items())),
-            "mean_achieved_cosine": float(np.mean(self.achieved)) if self.achieved else None,
+            "mean_achieved_cosine": float(np.mean(every)) if every else None,
+            "mean_achieved_cosine_by_method": {
+                m: float(np.mean(v)) for m, v in sorted(self.achieved.items()) if v
+            },
+            "rounds_used": {str(k): v for k, v in sorted(self.rounds.items())},
+            "label_agreement_rate": (
+                self.label_agreed / self.label_checked if self.label_checked else None
+            ),
             "seconds": round(time.perf_counter() - self.started, 3),
         }
-
-
-@dataclass(frozen=True)
-class RunContext:
-    """What every row of one run shares: task, provenance and sampling settings."""
-
-    kind: str
-    method: str
-    run_id: str
-    teacher_fingerprint: str
-    teacher: TeacherConfig
-    synthesis: SynthesisConfig
-    curriculum_stage: int = 0
-
-    @property
-    def template_hash(self) -> str:
-        """SHA-256 of this task kind's prompt template."""
-        return prompt_template_hash(self.kind)
-
-
-@dataclass(frozen=True)
-class TargetJob:
-    """One target to realize: its vector (d,), the examples shown and the label to ask for."""
-
-    gap_id: str
-    target_index: int
-    vector: np.ndarray
-    parent_doc_ids: list[str]
-    examples: list[Example]
-    target_cosine: float
-    label: str | None = None
 
 
 def sampling_params(cfg: TeacherConfig) -> str:
@@ -114,99 +106,241 @@ def sampling_params(cfg: TeacherConfig) -> str:
     return json.dumps(params, sort_keys=True)
 
 
-def _norm(text: str) -> str:
-    return " ".join(text.lower().split())
+@dataclass
+class RunContext:
+    """What every target of one run shares."""
+
+    kind: str
+    run_id: str
+    teacher_fingerprint: str
+    teacher: TeacherConfig
+    synthesis: SynthesisConfig
+    train: TrainSet
+    embed: Embed
+    template_hash: str
+    verifier: LabelVerifier | None = None
+    answer_vectors: dict[str, np.ndarray] = field(default_factory=dict)
+    rows: dict[str, int] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.rows = self.rows or self.train.row_of()
+        self.schema = answer_schema(self.kind)
+
+    def examples(self, target: PlannedTarget) -> list[Example]:
+        """The parents of `target` as prompt examples."""
+        rows = [self.rows[d] for d in target.parent_doc_ids]
+        return [Example(self.train.texts[r], self.train.answers[r]) for r in rows]
 
 
-def _check(parsed: Parsed, examples: list[Example]) -> str | None:
-    """Reason to drop a parsed candidate, or None when it is usable."""
-    if not parsed.ok or not parsed.text:
-        return parsed.reason or "empty answer"
-    if _norm(parsed.text) in {_norm(e.text) for e in examples}:
-        return "copies an example"
-    return None
+@dataclass(frozen=True)
+class _Candidate:
+    seed: int
+    parsed: Parsed
+    cosine: float
+    vector: np.ndarray
+    label_confidence: float | None
 
 
-def realize_target(
-    job: TargetJob, *, teacher: Teacher, embedder: Embedder, run: RunContext, stats: SynthesisStats
-) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
-    """Best of n for one target: (sample row, None), or (None, reject row) when none is valid."""
-    n = run.synthesis.candidates_per_target
-    seeds = [derive_seed(run.synthesis.seed, job.gap_id, job.target_index, c) for c in range(n)]
-    messages = build_messages(run.kind, job.examples, label=job.label)
-    cfg = run.teacher
-    requests = [
-        ChatRequest(messages, cfg.temperature, cfg.top_p, cfg.max_tokens, seed) for seed in seeds
+def _attempt_json(kind: str, parsed: Parsed) -> str:
+    if kind == "qa":
+        return json.dumps({"question": parsed.text, "answer": parsed.answer}, ensure_ascii=False)
+    return json.dumps({"text": parsed.text}, ensure_ascii=False)
+
+
+async def _round(
+    target: PlannedTarget,
+    run: RunContext,
+    calls: TeacherCalls,
+    stats: SynthesisStats,
+    messages: list[dict[str, str]],
+    round_index: int,
+) -> tuple[list[tuple[int, Parsed]], list[str], int, bool]:
+    """One round: valid candidates (seed, parsed), problems, answers received, cap reached."""
+    cfg, tcfg = run.synthesis, run.teacher
+    seeds = [
+        derive_seed(cfg.seed, target.target_id, round_index, c)
+        for c in range(cfg.candidates_per_target)
     ]
-    completions = teacher.complete_many(requests)
-    stats.calls += len(completions)
-    stats.prompt_tokens += sum(c.prompt_tokens for c in completions)
-    stats.completion_tokens += sum(c.completion_tokens for c in completions)
-
-    valid: list[tuple[int, Parsed]] = []
-    problems: list[str] = []
-    for index, completion in enumerate(completions):
-        cut = completion.finish_reason == "length"
-        parsed = parse_completion(run.kind, completion.text, truncated=cut)
-        problem = _check(parsed, job.examples)
+    requests = [
+        SampleRequest(messages, tcfg.temperature, tcfg.top_p, tcfg.max_tokens, s, run.schema)
+        for s in seeds
+    ]
+    results: list[CallResult] = list(await asyncio.gather(*(calls.call(r) for r in requests)))
+    examples = [e.text for e in run.examples(target)]
+    valid, problems, answered, capped = [], [], 0, False
+    for seed, result in zip(seeds, results, strict=True):
+        if result.completion is None:
+            capped |= result.over_budget
+            problems.append(result.error or "no answer")
+            continue
+        stats.candidates += 1
+        answered += 1
+        cut = result.completion.finish_reason == "length"
+        parsed = parse_answer(run.kind, result.completion.text, truncated=cut)
+        problem = parsed.reason if not parsed.ok else None
         if problem is None:
-            valid.append((index, parsed))
+            problem = copy_or_leak(parsed.text or "", examples, run.kind, cfg.max_copied_words)
+        if problem is None:
+            valid.append((seed, parsed))
         else:
             problems.append(problem)
-            stats.candidate_reasons[problem] += 1
+            stats.candidate_reasons[problem.split(":")[0]] += 1
+    return valid, problems, answered, capped
+
+
+async def _score(
+    target: PlannedTarget,
+    run: RunContext,
+    stats: SynthesisStats,
+    valid: list[tuple[int, Parsed]],
+    problems: list[str],
+) -> list[_Candidate]:
+    """Re-embed valid candidates, verify labels and answers, return those that pass."""
     if not valid:
+        return []
+    vectors = await run.embed([p.text or "" for _, p in valid])
+    cosines = vectors @ np.asarray(target.vector, dtype=np.float32)
+    confidences: list[float | None] = [None] * len(valid)
+    keep = [True] * len(valid)
+    if run.kind == "classification" and run.verifier is not None and target.label is not None:
+        checks = run.verifier.check(vectors, [target.label] * len(valid))
+        for i, check in enumerate(checks):
+            stats.label_checked += 1
+            stats.label_agreed += int(check.agrees)
+            confidences[i] = check.probability
+            if check.rank > run.synthesis.label_top_k:
+                keep[i] = False
+                problems.append(
+                    f"label check: classifier ranks {target.label!r} #{check.rank} "
+                    f"(top: {check.predicted!r})"
+                )
+                stats.candidate_reasons["label check"] += 1
+    if run.kind == "qa":
+        answers = await run.embed([p.answer or "" for _, p in valid])
+        parents = [run.answer_vectors[d] for d in target.parent_doc_ids if d in run.answer_vectors]
+        if parents:
+            support = (answers @ np.stack(parents).T).max(axis=1)
+            for i, value in enumerate(support):
+                if value < run.synthesis.min_answer_support:
+                    keep[i] = False
+                    problems.append(
+                        f"answer unsupported by parents: cosine {value:.2f} < "
+                        f"{run.synthesis.min_answer_support}"
+                    )
+                    stats.candidate_reasons["answer unsupported by parents"] += 1
+    return [
+        _Candidate(seed, parsed, float(np.clip(cosines[i], -1.0, 1.0)), vectors[i], confidences[i])
+        for i, (seed, parsed) in enumerate(valid)
+        if keep[i]
+    ]
+
+
+async def realize_target(
+    target: PlannedTarget, run: RunContext, calls: TeacherCalls, stats: SynthesisStats
+) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+    """(sample row, None), or (None, reject row) when no candidate survives."""
+    base = build_messages(run.kind, run.examples(target), label=target.label)
+    best: _Candidate | None = None
+    problems: list[str] = []
+    rounds = answered = 0
+    capped = False
+    for round_index in range(1 + run.synthesis.correction_rounds):
+        if best is not None and best.cosine >= target.target_cosine:
+            break
+        messages = base
+        if best is not None:
+            attempt = _attempt_json(run.kind, best.parsed)
+            messages = correction_messages(
+                run.kind, base, attempt, best.cosine, target.target_cosine
+            )
+        valid, found, got, capped = await _round(target, run, calls, stats, messages, round_index)
+        rounds += 1
+        answered += got
+        problems += found
+        for candidate in await _score(target, run, stats, valid, problems):
+            if best is None or candidate.cosine > best.cosine:
+                best = candidate
+        if capped:
+            break
+    stats.rounds[rounds] += 1
+    if capped:
+        # a target cut short by the cap keeps nothing, so a rerun (its answers cached) ends
+        # with exactly the sample an uncapped run makes
+        reason = "not attempted: token budget reached before this target was finished"
+        return None, reject_row(target, run, reason, answered, rounds, stats)
+    if best is None:
         reason = "no valid candidate: " + "; ".join(sorted(set(problems)))
-        return None, reject_row(job, run, reason, candidates=n, stats=stats)
-
-    vectors = embedder.embed([p.text or "" for _, p in valid])
-    cosines = vectors @ np.asarray(job.vector, dtype=np.float32)
-    best = int(np.argmax(cosines))  # first maximum: lowest candidate index wins ties
-    index, parsed = valid[best]
-    text = parsed.text or ""
-    achieved = float(np.clip(cosines[best], -1.0, 1.0))
+        return None, reject_row(target, run, reason, answered, rounds, stats)
     stats.accepted += 1
-    stats.achieved.append(achieved)
-    row = {
-        **_provenance(job, run, candidates=n),
-        "sample_id": fingerprint(job.gap_id, job.target_index, seeds[index], text)[:16],
-        "text": text,
-        "label": job.label if run.kind == "classification" else None,
-        "answer": parsed.answer if run.kind == "qa" else None,
-        "achieved_cosine": achieved,
-        "seed": seeds[index],
-    }
-    return row, None
+    stats.achieved[target.method].append(best.cosine)
+    return _sample_row(target, run, best, answered, rounds), None
 
 
-def _provenance(job: TargetJob, run: RunContext, candidates: int) -> dict[str, Any]:
+def _provenance(
+    target: PlannedTarget, run: RunContext, candidates: int, rounds: int
+) -> dict[str, Any]:
     return {
-        "gap_id": job.gap_id,
-        "method": run.method,
-        "parent_doc_ids": list(job.parent_doc_ids),
-        "target_cosine": float(job.target_cosine),
+        "gap_id": target.gap_id,
+        "target_id": target.target_id,
+        "method": target.method,
+        "parent_doc_ids": list(target.parent_doc_ids),
+        "target_cosine": float(target.target_cosine),
+        "step": target.step,
         "candidates": candidates,
+        "rounds": rounds,
         "teacher_fingerprint": run.teacher_fingerprint,
         "prompt_template_hash": run.template_hash,
         "sampling_params": sampling_params(run.teacher),
-        "curriculum_stage": run.curriculum_stage,
+        "curriculum_stage": target.stage,
         "run_id": run.run_id,
     }
 
 
+def _sample_row(
+    target: PlannedTarget, run: RunContext, best: _Candidate, candidates: int, rounds: int
+) -> dict[str, Any]:
+    text = best.parsed.text or ""
+    moved = None
+    if target.direction is not None and target.origin_doc_id is not None:
+        origin = run.train.vectors[run.rows[target.origin_doc_id]]
+        moved = displacement(best.vector, origin, target.direction)
+    return {
+        **_provenance(target, run, candidates, rounds),
+        "sample_id": fingerprint(target.target_id, best.seed, text)[:16],
+        "text": text,
+        "label": target.label if run.kind == "classification" else None,
+        "answer": best.parsed.answer if run.kind == "qa" else None,
+        "achieved_cosine": best.cosine,
+        "displacement": moved,
+        "label_confidence": best.label_confidence,
+        "seed": best.seed,
+    }
+
+
 def reject_row(
-    job: TargetJob, run: RunContext, reason: str, candidates: int, stats: SynthesisStats
+    target: PlannedTarget,
+    run: RunContext,
+    reason: str,
+    candidates: int,
+    rounds: int,
+    stats: SynthesisStats,
 ) -> dict[str, Any]:
     """A SYNTHETIC_REJECTS row for a target without a sample: empty text, NaN achieved cosine."""
-    seed = derive_seed(run.synthesis.seed, job.gap_id, job.target_index, 0)
-    stats.rejected += 1
-    stats.reasons[reason] += 1
+    seed = derive_seed(run.synthesis.seed, target.target_id, 0, 0)
+    if reason.startswith("not attempted"):
+        stats.not_attempted += 1
+    else:
+        stats.rejected += 1
+    stats.reasons[reason.split(":")[0]] += 1
     return {
-        **_provenance(job, run, candidates),
-        "sample_id": fingerprint(job.gap_id, job.target_index, seed, "")[:16],
+        **_provenance(target, run, candidates, rounds),
+        "sample_id": fingerprint(target.target_id, seed, "")[:16],
         "text": "",
         "label": None,
         "answer": None,
         "achieved_cosine": float("nan"),
+        "displacement": None,
+        "label_confidence": None,
         "seed": seed,
         "reason": reason,
     }
@@ -220,5 +354,5 @@ def result_frames(
     for schema, rows in ((SYNTHETIC_SAMPLES, samples), (SYNTHETIC_REJECTS, rejects)):
         dtypes = {c.name: c.dtype for c in schema.columns}
         frame = pl.DataFrame(rows, schema=dtypes) if rows else schema.empty()
-        out.append(schema.validate(frame))
+        out.append(schema.validate(frame.sort("sample_id")))
     return out[0], out[1]

@@ -11,11 +11,17 @@ Example:
 from __future__ import annotations
 
 from factory.teacher.base import ChatRequest, Completion, Messages, Teacher
-from factory.teacher.launch import TEACHER_BACKENDS, start_teacher
+from factory.teacher.launch import (
+    TEACHER_BACKENDS,
+    local_token_counter,
+    offline_fingerprint,
+    start_teacher,
+)
 from factory.teacher.openai_chat import (
     WEIGHTS_UNVERIFIABLE,
     OpenAIChatTeacher,
     check_teacher_endpoint,
+    local_fingerprint,
     weights_hash,
 )
 
@@ -28,6 +34,9 @@ __all__ = [
     "OpenAIChatTeacher",
     "Teacher",
     "check_teacher_endpoint",
+    "local_fingerprint",
+    "local_token_counter",
+    "offline_fingerprint",
     "start_teacher",
     "weights_hash",
 ]

@@ -10,6 +10,7 @@ Example:
 
 from __future__ import annotations
 
+import asyncio
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -35,13 +36,14 @@ class Completion:
 
 @dataclass(frozen=True)
 class ChatRequest:
-    """Everything one `Teacher.complete` call needs."""
+    """Everything one `Teacher.complete` call needs; `response_format` is the OpenAI field."""
 
     messages: Messages
     temperature: float
     top_p: float
     max_tokens: int
     seed: int
+    response_format: dict[str, Any] | None = None
 
 
 class Teacher(ABC):
@@ -64,6 +66,20 @@ class Teacher(ABC):
     @abstractmethod
     def fingerprint_info(self) -> dict[str, Any]:
         """What the fingerprint is made of: kind, model, endpoint, weights hash or unverifiable."""
+
+    async def acomplete(self, request: ChatRequest, client: Any) -> Completion:
+        """Answer one request without blocking the event loop; `client` is an
+        `httpx.AsyncClient` that HTTP backends share (others run `complete` in a thread and
+        ignore `response_format`)."""
+        del client
+        return await asyncio.to_thread(
+            self.complete,
+            request.messages,
+            temperature=request.temperature,
+            top_p=request.top_p,
+            max_tokens=request.max_tokens,
+            seed=request.seed,
+        )
 
     def complete_many(self, requests: Sequence[ChatRequest]) -> list[Completion]:
         """Answer `requests` with up to `max_workers` in flight; results in request order."""

@@ -16,24 +16,53 @@ from pathlib import Path
 from factory.config import TeacherConfig
 from factory.errors import ConfigError
 from factory.teacher.base import Teacher
-from factory.teacher.openai_chat import OpenAIChatTeacher
+from factory.teacher.openai_chat import OpenAIChatTeacher, local_fingerprint
 
-__all__ = ["TEACHER_BACKENDS", "start_teacher"]
+__all__ = ["TEACHER_BACKENDS", "local_token_counter", "offline_fingerprint", "start_teacher"]
+
+
+def _local_weights(config: TeacherConfig) -> Path:
+    from factory.models import smollm2_gguf_path
+
+    return Path(config.model_path).expanduser() if config.model_path else smollm2_gguf_path()
+
+
+def offline_fingerprint(config: TeacherConfig) -> str | None:
+    """The teacher's fingerprint without starting or calling it: known for local weights only
+    (an API teacher is fingerprinted by asking its server)."""
+    if config.backend != "llama-cpp":
+        return None
+    return local_fingerprint(config.model, _local_weights(config))
+
+
+def local_token_counter(config: TeacherConfig) -> Callable[[str], int] | None:
+    """Count tokens with the teacher's own tokenizer (local GGUF weights), else None."""
+    if config.backend != "llama-cpp":
+        return None
+    from llama_cpp import Llama
+
+    vocab = Llama(model_path=str(_local_weights(config)), vocab_only=True, verbose=False)
+
+    def count(text: str) -> int:
+        return len(vocab.tokenize(text.encode("utf-8"), add_bos=False, special=False))
+
+    return count
 
 
 @contextlib.contextmanager
 def _llama_cpp(config: TeacherConfig, log_dir: Path) -> Iterator[Teacher]:
-    from factory.models import smollm2_gguf_path
     from factory.serving import LlamaServer
 
-    model = Path(config.model_path).expanduser() if config.model_path else smollm2_gguf_path()
+    model = _local_weights(config)
     server = LlamaServer(
         model, log_dir=log_dir, alias=config.model, n_ctx=config.n_ctx, n_threads=config.n_threads
     )
     with server:
-        yield OpenAIChatTeacher(
+        teacher = OpenAIChatTeacher(
             server.base_url, config.model, timeout_s=config.timeout_s, weights_path=model
         )
+        teacher.max_tries = config.max_tries
+        yield teacher
 
 
 @contextlib.contextmanager
@@ -44,13 +73,15 @@ def _openai(config: TeacherConfig, log_dir: Path) -> Iterator[Teacher]:
             "e.g. http://127.0.0.1:8000/v1"
         )
         raise ConfigError(msg)
-    yield OpenAIChatTeacher(
+    teacher = OpenAIChatTeacher(
         config.base_url,
         config.model,
         api_key_env=config.api_key_env,
         allow_remote=config.allow_remote,
         timeout_s=config.timeout_s,
     )
+    teacher.max_tries = config.max_tries
+    yield teacher
 
 
 TEACHER_BACKENDS: dict[str, Callable[[TeacherConfig, Path], AbstractContextManager[Teacher]]] = {

@@ -22,9 +22,15 @@ from factory.embedding.openai_compat import check_endpoint, is_loopback
 from factory.errors import BackendError, ConfigError, RemoteNotAllowedError
 from factory.hashing import fingerprint, hash_file
 from factory.http_api import OpenAICompatibleClient
-from factory.teacher.base import Completion, Messages, Teacher
+from factory.teacher.base import ChatRequest, Completion, Messages, Teacher
 
-__all__ = ["WEIGHTS_UNVERIFIABLE", "OpenAIChatTeacher", "check_teacher_endpoint", "weights_hash"]
+__all__ = [
+    "WEIGHTS_UNVERIFIABLE",
+    "OpenAIChatTeacher",
+    "check_teacher_endpoint",
+    "local_fingerprint",
+    "weights_hash",
+]
 
 WEIGHTS_UNVERIFIABLE = "weights unverifiable"
 _LOG = logging.getLogger(__name__)
@@ -76,7 +82,7 @@ class OpenAIChatTeacher(OpenAICompatibleClient, Teacher):
             "weights": f"sha256:{digest}",
             "weights_file": path.name,
             "weights_verifiable": True,
-            "fingerprint": fingerprint("chat", self.model, digest),
+            "fingerprint": local_fingerprint(self.model, path),
         }
 
     def _server_info(self) -> dict[str, Any]:
@@ -112,6 +118,26 @@ class OpenAIChatTeacher(OpenAICompatibleClient, Teacher):
             "stream": False,
         }
         return self._parse(self._request("POST", "/chat/completions", payload))
+
+    async def acomplete(self, request: ChatRequest, client: Any) -> Completion:
+        """POST `request` on the shared `httpx.AsyncClient`; raises `UnsupportedRequestError`
+        when the server refuses its `response_format`."""
+        payload: dict[str, Any] = {
+            "model": self.model,
+            "messages": request.messages,
+            "temperature": request.temperature,
+            "top_p": request.top_p,
+            "max_tokens": request.max_tokens,
+            "seed": request.seed,
+            "n": 1,
+            "stream": False,
+        }
+        watch = None
+        if request.response_format is not None:
+            payload["response_format"] = request.response_format
+            watch = "response_format"
+        body = await self._arequest(client, "POST", "/chat/completions", payload, watch)
+        return self._parse(body)
 
     def _parse(self, body: Any) -> Completion:
         where = f"teacher endpoint {self.endpoint} (model {self.model!r})"
@@ -156,6 +182,11 @@ def check_teacher_endpoint(base_url: str, allow_remote: bool) -> str:
         )
         raise RemoteNotAllowedError(msg)
     return endpoint
+
+
+def local_fingerprint(model: str, weights: Path) -> str:
+    """Fingerprint of a teacher serving local `weights` under model id `model`."""
+    return fingerprint("chat", model, weights_hash(weights))
 
 
 def weights_hash(path: Path) -> str:

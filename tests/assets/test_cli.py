@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -41,6 +42,34 @@ def test_run_then_status_through_the_persistent_instance(tmp_path: Path) -> None
     assert " 30 " in line
     assert "never" not in next(x for x in status.stdout.splitlines() if "document_embeddings" in x)
     assert "never" in next(x for x in status.stdout.splitlines() if "synthetic_samples" in x)
+
+
+def test_dry_run_plans_synthesis_without_calling_the_teacher(tmp_path: Path) -> None:
+    config = tmp_path / "factory.yaml"
+    small = {
+        "home": "proj",
+        "ingest": {"max_documents": 200},
+        "map": {"n_neighbors": 10},
+        "gaps": {"max_gaps": 4, "total_budget": 6},
+        "synthesis": {"max_run_tokens": 1000},
+    }
+    config.write_text(yaml.safe_dump(small))
+    result = _factory("run", "--config", str(config), "--dry-run", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr[-3000:]
+    out = " ".join(result.stdout.split())
+    assert "dry run: nothing was sent to the teacher" in out
+    targets = int(re.search(r"(\d+) targets", out).group(1))  # type: ignore[union-attr]
+    assert 1 <= targets <= 6
+    assert f"teacher calls: {3 * targets} in the first round, 0 of them already cached" in out
+    assert "(teacher tokenizer)" in out
+    assert "may stop at the cap of 1,000 tokens" in out
+    tables = tmp_path / "proj" / "tables"
+    assert (tables / "synthesis_plan.parquet").is_file()
+    assert not (tables / "synthetic_samples.parquet").exists()
+    assert not (tmp_path / "proj" / "cache" / "teacher-responses.sqlite").exists()
+    assert not (tmp_path / "proj" / "logs").exists() or not list(
+        (tmp_path / "proj" / "logs").glob("llama-server-*.log")
+    )
 
 
 def test_errors_are_one_line_without_traceback(tmp_path: Path) -> None:

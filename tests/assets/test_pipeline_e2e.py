@@ -90,7 +90,7 @@ def test_every_layer_materialized_with_counts(run: PipelineRun) -> None:
     keys = {e.asset_key.to_user_string() for e in run.result.get_asset_materialization_events()}
     assert keys == {
         "corpus_documents", "corpus_quarantine", "document_embeddings", "semantic_map",
-        "clusters", "coverage_gaps", "synthetic_samples", "synthetic_rejects",
+        "clusters", "coverage_gaps", "synthesis_plan", "synthetic_samples", "synthetic_rejects",
         "student_checkpoint", "dataset_release",
     }  # fmt: skip
     docs = run.table("corpus_documents")
@@ -99,7 +99,7 @@ def test_every_layer_materialized_with_counts(run: PipelineRun) -> None:
     assert 1 <= gaps.height <= 5
     assert int(gaps["budget"].sum()) == 5
     samples, rejects = run.table("synthetic_samples"), run.table("synthetic_rejects")
-    assert samples.height + rejects.height == 5
+    assert samples.height + rejects.height == 5 == run.table("synthesis_plan").height
     assert samples.height >= 1
 
 
@@ -112,7 +112,7 @@ def test_synthetic_rows_have_parents_in_train_and_full_provenance(run: PipelineR
         assert row["parent_doc_ids"], row["sample_id"]
         assert set(row["parent_doc_ids"]) <= train_ids
         assert row["gap_id"] in gaps
-        assert row["method"] == "interpolate"
+        assert row["method"] in {"interpolate", "perturb"}
         assert re.fullmatch(r"[0-9a-f]{64}", row["prompt_template_hash"])
         assert row["teacher_fingerprint"]
         assert -1.0 <= row["achieved_cosine"] <= 1.0
@@ -160,10 +160,32 @@ def test_lineage_recorded_for_every_materialization(run: PipelineRun) -> None:
     ledger = Ledger(run.home / "provenance" / "ledger.jsonl")
     assert ledger.verify().ok
     assets = [r["body"]["asset"] for r in ledger.records("materialization")]
-    assert len(assets) == 7
+    assert len(assets) == 8
     assert "synthetic_samples" in assets
     assert "dataset_release" in assets
     lines = (run.home / "provenance" / "openlineage.jsonl").read_text().splitlines()
     events = [json.loads(line) for line in lines]
     kinds = [e["eventType"] for e in events]
-    assert kinds.count("START") == kinds.count("COMPLETE") == 7
+    assert kinds.count("START") == kinds.count("COMPLETE") == 8
+
+
+def test_rerunning_synthesis_makes_no_teacher_call(stdlib_run: PipelineRun) -> None:
+    root = stdlib_run.home.parent
+    before = stdlib_run.table("synthetic_samples")
+    with dg.DagsterInstance.local_temp(str(root / "dagster")) as instance:
+        again = dg.materialize(
+            [*ALL_ASSETS, *ALL_CHECKS],
+            resources=build_resources(str(root / "factory.yaml")),
+            instance=instance,
+            selection=["synthetic_samples", "synthetic_rejects"],
+            raise_on_error=True,
+        )
+    (event,) = [
+        e
+        for e in again.get_asset_materialization_events()
+        if e.asset_key == dg.AssetKey("synthetic_samples")
+    ]
+    metadata = event.materialization.metadata
+    assert metadata["teacher_calls"].value == 0
+    assert metadata["cache_hits"].value > 0
+    assert stdlib_run.table("synthetic_samples")["sample_id"].equals(before["sample_id"])

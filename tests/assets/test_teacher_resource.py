@@ -39,7 +39,7 @@ def _server_pids() -> set[int]:
                 cmdline = (entry / "cmdline").read_bytes()
             except OSError:
                 continue
-            if b"llama_cpp.server" in cmdline:
+            if b"factory.llama_server" in cmdline:
                 pids.add(int(entry.name))
     return pids
 

@@ -4,11 +4,7 @@ from __future__ import annotations
 
 import itertools
 import json
-import threading
 import time
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -28,114 +24,15 @@ from factory.teacher import (
     start_teacher,
     weights_hash,
 )
+from tests.factory.teacher.scripted import chat_answer, fast_teacher
 
 KEY = "sk-teacher-test-0123456789-never-print-me"
 MSGS = [{"role": "user", "content": "Say hi"}]
-Reply = tuple[int, dict[str, str], Any]
-
-
-def _chat(text: str, fp: str | None = "fp-1") -> dict[str, Any]:
-    return {
-        "id": "c1",
-        "object": "chat.completion",
-        "model": "m",
-        "system_fingerprint": fp,
-        "choices": [
-            {"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "stop"}
-        ],
-        "usage": {"prompt_tokens": 11, "completion_tokens": 3, "total_tokens": 14},
-    }
-
-
-@dataclass
-class Scripted:
-    """A tiny OpenAI-compatible server on 127.0.0.1 that answers from a script, then stops."""
-
-    replies: list[Reply] = field(default_factory=list)
-    default: Callable[[dict[str, Any]], Reply] = lambda body: (200, {}, _chat("hello"))
-    requests: list[dict[str, Any]] = field(default_factory=list)
-    max_requests: int = 20
-    deadline_s: float = 20.0
-
-    def serve(self) -> tuple[str, threading.Thread, HTTPServer]:
-        """Start serving in a thread that ends after `max_requests` or `deadline_s`."""
-        script = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args: Any) -> None:
-                pass
-
-            def _answer(self, body: dict[str, Any] | None) -> None:
-                script.requests.append(
-                    {
-                        "t": time.monotonic(),
-                        "method": self.command,
-                        "path": self.path,
-                        "headers": dict(self.headers),
-                        "body": body,
-                    }
-                )
-                status, headers, reply = (
-                    script.replies.pop(0) if script.replies else script.default(body or {})
-                )
-                raw = json.dumps(reply).encode() if not isinstance(reply, bytes) else reply
-                self.send_response(status)
-                for key, value in headers.items():
-                    self.send_header(key, value)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(raw)))
-                self.end_headers()
-                self.wfile.write(raw)
-
-            def do_GET(self) -> None:
-                self._answer(None)
-
-            def do_POST(self) -> None:
-                self._answer(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
-
-        server = HTTPServer(("127.0.0.1", 0), Handler)
-        server.timeout = 0.05
-
-        def loop() -> None:
-            end = time.monotonic() + script.deadline_s
-            try:
-                while len(script.requests) < script.max_requests and time.monotonic() < end:
-                    server.handle_request()
-            finally:
-                server.server_close()
-
-        thread = threading.Thread(target=loop, daemon=True)
-        thread.start()
-        return f"http://127.0.0.1:{server.server_address[1]}/v1", thread, server
-
-
-@pytest.fixture
-def scripted() -> Iterator[Callable[..., tuple[str, Scripted]]]:
-    """Factory of scripted servers; each thread is joined (bounded) at teardown."""
-    started: list[tuple[threading.Thread, Scripted]] = []
-
-    def make(**kwargs: Any) -> tuple[str, Scripted]:
-        script = Scripted(**kwargs)
-        url, thread, _ = script.serve()
-        started.append((thread, script))
-        return url, script
-
-    yield make
-    for thread, script in started:
-        script.max_requests = 0  # ask the loop to end at its next tick
-        thread.join(timeout=5)
-        assert not thread.is_alive()
-
-
-def _teacher(url: str, **kwargs: Any) -> OpenAIChatTeacher:
-    teacher = OpenAIChatTeacher(url, "m", **kwargs)
-    teacher.backoff_s = 0.01
-    return teacher
 
 
 def test_complete_sends_the_request_and_parses_the_answer(scripted: Any) -> None:
     url, script = scripted()
-    done = _teacher(url).complete(MSGS, temperature=0.7, top_p=0.9, max_tokens=12, seed=42)
+    done = fast_teacher(url).complete(MSGS, temperature=0.7, top_p=0.9, max_tokens=12, seed=42)
     assert done == Completion("hello", 11, 3, "stop", "fp-1")
     body = script.requests[0]["body"]
     assert script.requests[0]["path"] == "/v1/chat/completions"
@@ -156,7 +53,7 @@ def test_retry_after_is_honoured(scripted: Any) -> None:
             (503, {"Retry-After": "0.3"}, {}),
         ]
     )
-    teacher = _teacher(url)
+    teacher = fast_teacher(url)
     teacher.backoff_s = 5.0  # a backoff wait would be >= 2.5 s: short gaps prove Retry-After won
     done = teacher.complete(MSGS, temperature=0.0, top_p=1.0, max_tokens=8, seed=0)
     assert done.text == "hello"
@@ -169,7 +66,7 @@ def test_retry_after_is_honoured(scripted: Any) -> None:
 
 def test_stops_after_max_tries(scripted: Any) -> None:
     url, script = scripted(default=lambda body: (503, {"Retry-After": "0"}, {"error": "down"}))
-    teacher = _teacher(url)
+    teacher = fast_teacher(url)
     teacher.max_tries = 3
     with pytest.raises(BackendError, match=r"HTTP 503 after 3 tries") as info:
         teacher.complete(MSGS, temperature=0.0, top_p=1.0, max_tokens=8, seed=0)
@@ -180,12 +77,12 @@ def test_stops_after_max_tries(scripted: Any) -> None:
 def test_client_errors_are_not_retried(scripted: Any) -> None:
     url, script = scripted(default=lambda body: (400, {}, {"error": "context too long"}))
     with pytest.raises(BackendError, match=r"HTTP 400 after 1 tries: .*context too long"):
-        _teacher(url).complete(MSGS, temperature=0.0, top_p=1.0, max_tokens=8, seed=0)
+        fast_teacher(url).complete(MSGS, temperature=0.0, top_p=1.0, max_tokens=8, seed=0)
     assert len(script.requests) == 1
 
 
 def test_unreachable_server_fails_after_the_tries() -> None:
-    teacher = _teacher(f"http://127.0.0.1:{free_port()}/v1", timeout_s=2.0)
+    teacher = fast_teacher(f"http://127.0.0.1:{free_port()}/v1", timeout_s=2.0)
     teacher.max_tries = 2
     with pytest.raises(BackendError, match=r"failed after 2 tries.*is the server running"):
         teacher.complete(MSGS, temperature=0.0, top_p=1.0, max_tokens=8, seed=0)
@@ -194,7 +91,7 @@ def test_unreachable_server_fails_after_the_tries() -> None:
 def test_malformed_answer_is_a_backend_error(scripted: Any) -> None:
     url, _ = scripted(default=lambda body: (200, {}, {"data": []}))
     with pytest.raises(BackendError, match="without choices"):
-        _teacher(url).complete(MSGS, temperature=0.0, top_p=1.0, max_tokens=8, seed=0)
+        fast_teacher(url).complete(MSGS, temperature=0.0, top_p=1.0, max_tokens=8, seed=0)
 
 
 def test_backoff_is_jittered_capped_and_reads_http_dates() -> None:
@@ -226,10 +123,10 @@ def test_invalid_url_names_the_teacher_key() -> None:
 def test_api_key_is_sent_but_never_shown(scripted: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("TEACHER_KEY", KEY)
     url, script = scripted(
-        replies=[(200, {}, {"data": [{"id": "m"}]}), (200, {}, _chat("x"))],
+        replies=[(200, {}, {"data": [{"id": "m"}]}), (200, {}, chat_answer("x"))],
         default=lambda body: (401, {}, {"error": f"bad key {KEY}"}),
     )
-    teacher = _teacher(url, api_key_env="TEACHER_KEY")
+    teacher = fast_teacher(url, api_key_env="TEACHER_KEY")
     info = teacher.fingerprint_info()
     assert script.requests[1]["headers"]["Authorization"] == f"Bearer {KEY}"
     with pytest.raises(BackendError) as err:
@@ -274,15 +171,15 @@ def test_fingerprint_of_local_weights_is_cached_per_file_state(
 
 def test_fingerprint_of_a_server_is_marked_unverifiable(scripted: Any) -> None:
     models = (200, {}, {"data": [{"id": "m", "object": "model", "owned_by": "me"}]})
-    url, script = scripted(replies=[models, (200, {}, _chat("p", fp="fp-A"))])
-    first = _teacher(url).fingerprint_info()
+    url, script = scripted(replies=[models, (200, {}, chat_answer("p", fp="fp-A"))])
+    first = fast_teacher(url).fingerprint_info()
     assert first["weights"] == WEIGHTS_UNVERIFIABLE
     assert first["weights_verifiable"] is False
     assert first["system_fingerprint"] == "fp-A"
     assert first["server_model"] == {"id": "m", "object": "model", "owned_by": "me"}
     assert [r["path"] for r in script.requests] == ["/v1/models", "/v1/chat/completions"]
-    url2, _ = scripted(replies=[models, (200, {}, _chat("p", fp="fp-B"))])
-    second = _teacher(url2).fingerprint_info()
+    url2, _ = scripted(replies=[models, (200, {}, chat_answer("p", fp="fp-B"))])
+    second = fast_teacher(url2).fingerprint_info()
     assert second["fingerprint"] != first["fingerprint"]
 
 

@@ -23,7 +23,7 @@ def server_pids(port: int) -> list[int]:
             argv = cmdline.read_bytes().split(b"\0")
         except OSError:
             continue
-        if b"llama_cpp.server" in argv and str(port).encode() in argv:
+        if b"factory.llama_server" in argv and str(port).encode() in argv:
             pids.append(int(cmdline.parent.name))
     return pids
 

@@ -1,0 +1,224 @@
+"""Run a synthesis plan: every target realized through one cached, budgeted teacher client.
+
+Targets are taken in curriculum order by `synthesis.concurrency` workers; each target's requests
+go through `TeacherCalls`, so at most `concurrency` requests are in flight, every answer is
+cached the moment it arrives, and the token cap stops the run cleanly: targets it leaves
+untouched become `not attempted: token budget reached` rejects, and a rerun with a larger cap
+(or none) picks them up while every answer already paid for comes from the cache. Seeds derive
+from the target, so a resumed or fault-ridden run ends with the same samples as a clean one.
+
+Example:
+    >>> result = synthesize(plan, train, embedder, teacher, SynthesisConfig(),  # doctest: +SKIP
+    ...     TeacherConfig(), task_kind="classification", run_id="r1", cache=cache)
+    >>> result.stats["stopped"]  # doctest: +SKIP
+    None
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+from collections.abc import Callable, Coroutine
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
+
+import numpy as np
+
+from factory.config import SynthesisConfig, TeacherConfig
+from factory.embedding.base import Embedder
+from factory.errors import FactoryError
+from factory.synthesis.plan import PlannedTarget, TrainSet
+from factory.synthesis.prompts import prompt_template_hash
+from factory.synthesis.realize import (
+    RunContext,
+    SynthesisResult,
+    SynthesisStats,
+    realize_target,
+    reject_row,
+    result_frames,
+)
+from factory.synthesis.verify import LabelVerifier, shared_verifier
+from factory.teacher.base import Teacher
+from factory.teacher.budget import Prices, TokenBudget
+from factory.teacher.cache import ResponseCache
+from factory.teacher.calls import TeacherCalls
+
+__all__ = ["make_budget", "run_coroutine", "synthesize"]
+
+_LOG = logging.getLogger(__name__)
+T = TypeVar("T")
+Progress = Callable[[int, int], None]
+
+
+def make_budget(config: SynthesisConfig, teacher: TeacherConfig) -> TokenBudget:
+    """The run's token budget from `synthesis.max_run_tokens` / `max_run_cost` and prices."""
+    prices = Prices(teacher.prompt_price_per_million, teacher.completion_price_per_million)
+    return TokenBudget(config.max_run_tokens, config.max_run_cost, prices)
+
+
+def run_coroutine(coroutine: Coroutine[Any, Any, T]) -> T:
+    """`asyncio.run`, also from code that already runs inside an event loop (in a thread)."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(coroutine)
+    box: dict[str, Any] = {}
+
+    def target() -> None:
+        try:
+            box["value"] = asyncio.run(coroutine)
+        except BaseException as exc:  # re-raised in the caller's thread
+            box["error"] = exc
+
+    thread = threading.Thread(target=target, name="factory-synthesis")
+    thread.start()
+    thread.join()
+    if "error" in box:
+        raise box["error"]
+    return box["value"]  # type: ignore[no-any-return]
+
+
+def _answer_vectors(
+    targets: list[PlannedTarget], train: TrainSet, embedder: Embedder
+) -> dict[str, np.ndarray]:
+    rows = train.row_of()
+    ids = sorted({d for t in targets for d in t.parent_doc_ids if train.answers[rows[d]]})
+    if not ids:
+        return {}
+    vectors = embedder.embed([str(train.answers[rows[d]]) for d in ids])
+    return {d: vectors[i] for i, d in enumerate(ids)}
+
+
+def synthesize(
+    targets: list[PlannedTarget],
+    train: TrainSet,
+    embedder: Embedder,
+    teacher: Teacher | None,
+    config: SynthesisConfig,
+    teacher_config: TeacherConfig,
+    task_kind: str,
+    run_id: str,
+    cache: ResponseCache | None = None,
+    budget: TokenBudget | None = None,
+    progress: Progress | None = None,
+) -> SynthesisResult:
+    """Realize every target of the plan; returns samples, rejects and the run's stats."""
+    if targets and teacher is None:
+        msg = f"{len(targets)} targets need a teacher; pass one (None only for an empty plan)"
+        raise FactoryError(msg)
+    budget = budget or make_budget(config, teacher_config)
+    verifier = None
+    if task_kind == "classification" and targets:
+        verifier = shared_verifier(train.vectors, train.labels, seed=config.seed)
+    answers = _answer_vectors(targets, train, embedder) if task_kind == "qa" else {}
+    return run_coroutine(
+        _synthesize(
+            targets,
+            train,
+            embedder,
+            teacher,
+            config,
+            teacher_config,
+            task_kind,
+            run_id,
+            cache,
+            budget,
+            progress,
+            verifier,
+            answers,
+        )
+    )
+
+
+async def _synthesize(
+    targets: list[PlannedTarget],
+    train: TrainSet,
+    embedder: Embedder,
+    teacher: Teacher | None,
+    config: SynthesisConfig,
+    teacher_config: TeacherConfig,
+    task_kind: str,
+    run_id: str,
+    cache: ResponseCache | None,
+    budget: TokenBudget,
+    progress: Progress | None,
+    verifier: LabelVerifier | None,
+    answers: dict[str, np.ndarray],
+) -> SynthesisResult:
+    stats = SynthesisStats()
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="factory-embed")
+    loop = asyncio.get_running_loop()
+
+    async def embed(texts: list[str]) -> np.ndarray:
+        return await loop.run_in_executor(pool, embedder.embed, texts)
+
+    calls = (
+        TeacherCalls(
+            teacher,
+            cache=cache,
+            budget=budget,
+            concurrency=config.concurrency,
+            response_format=teacher_config.response_format,
+        )
+        if targets and teacher is not None
+        else None
+    )
+    run = RunContext(
+        kind=task_kind,
+        run_id=run_id,
+        teacher_fingerprint=calls.fingerprint if calls else "",
+        teacher=teacher_config,
+        synthesis=config,
+        train=train,
+        embed=embed,
+        template_hash=prompt_template_hash(task_kind),
+        verifier=verifier,
+        answer_vectors=answers,
+    )
+    samples: list[dict[str, Any]] = []
+    rejects: list[dict[str, Any]] = []
+    queue = list(enumerate(targets))
+    done = 0
+
+    async def worker() -> None:
+        nonlocal done
+        assert calls is not None
+        while queue:
+            _, target = queue.pop(0)
+            if budget.exhausted:
+                reason = f"not attempted: token budget reached ({budget.describe()})"
+                rejects.append(reject_row(target, run, reason, 0, 0, stats))
+            else:
+                row, reject = await realize_target(target, run, calls, stats)
+                samples.extend([row] if row else [])
+                rejects.extend([reject] if reject else [])
+            done += 1
+            if progress is not None:
+                progress(done, len(targets))
+
+    try:
+        if calls is not None:
+            async with calls:
+                workers = [worker() for _ in range(min(config.concurrency, len(targets)))]
+                await asyncio.gather(*workers)
+    finally:
+        pool.shutdown(wait=True)
+    stopped = None
+    if budget.exhausted:
+        stopped = f"token budget reached: {budget.describe()}"
+        _LOG.warning("synthesis stopped early: %s", stopped)
+    sample_frame, reject_frame = result_frames(samples, rejects)
+    call_stats = calls.stats.as_dict() if calls else {}
+    summary = {**stats.as_dict(), **call_stats}
+    accepted = summary["accepted"]
+    summary.update(
+        targets=len(targets),
+        stopped=stopped,
+        budget=budget.describe(),
+        cost=budget.cost if budget.prices.configured else None,
+        calls_per_accepted=(summary.get("calls", 0) / accepted) if accepted else None,
+        response_format=calls.mode if calls else None,
+        teacher_fingerprint=calls.fingerprint if calls else "",
+    )
+    return SynthesisResult(sample_frame, reject_frame, summary)
