@@ -53,6 +53,7 @@ class LlamaServer:
         arch: str = "llama",
         n_ctx: int = 2048,
         n_threads: int | None = None,
+        n_batch: int = 64,
         port: int | None = None,
         startup_timeout_s: float = 60.0,
         stop_grace_s: float = 5.0,
@@ -65,6 +66,7 @@ class LlamaServer:
         self.arch = arch
         self.n_ctx = n_ctx
         self.n_threads = n_threads or os.cpu_count() or 1
+        self.n_batch = n_batch
         self.port = port
         self.startup_timeout_s = startup_timeout_s
         self.stop_grace_s = stop_grace_s
@@ -99,6 +101,7 @@ class LlamaServer:
             "--host", _HOST,
             "--port", str(self.port),
             "--n_ctx", str(self.n_ctx),
+            "--n_batch", str(self.n_batch),
             "--n_threads", str(self.n_threads),
             "--n_threads_batch", str(self.n_threads),
             "--model_alias", self.alias,

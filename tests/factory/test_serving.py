@@ -67,3 +67,15 @@ def test_a_server_that_cannot_start_shows_its_log(tmp_path: Path) -> None:
 def test_missing_model_file(tmp_path: Path) -> None:
     with pytest.raises(BackendError, match="does not exist"):
         LlamaServer(tmp_path / "nope.gguf", log_dir=tmp_path).start()
+
+
+def test_prefix_reuse_is_cut_to_whole_batches_of_the_previous_prompt() -> None:
+    from factory.llama_server import aligned_prefix
+
+    previous = list(range(200))
+    assert aligned_prefix(previous, list(range(300)), 64) == 192
+    assert aligned_prefix(previous, [*range(130), 999, 1000], 64) == 128
+    assert aligned_prefix(previous, list(range(200)), 64) == 192  # keeps a token to evaluate
+    assert aligned_prefix(previous, list(range(128)), 64) == 64
+    assert aligned_prefix(previous, [5, *range(1, 300)], 64) == 0
+    assert aligned_prefix([], list(range(300)), 64) == 0
