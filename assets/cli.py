@@ -1,4 +1,4 @@
-"""The `factory` command line: run the graph, open the UI, show what is materialized, probe.
+"""The `factory` command line: run the graph, open the UI, show what is materialized, check.
 
 Every command reads the same `factory.yaml` as the Dagster code location. Errors print one line
 and exit with status 1; nothing prints a traceback.
@@ -256,6 +256,64 @@ def fault_proxy(
     serve_fault_proxy(upstream, rate, seed, hang_s, port)
 
 
+@app.command()
+def check(
+    samples: Annotated[
+        Path, typer.Argument(help="The set to judge: Parquet, JSONL or CSV with `text`.")
+    ],
+    corpus: Annotated[
+        Path,
+        typer.Option(
+            "--corpus",
+            help="The real corpus it is judged against (same formats; `train` rows if it has a "
+            "`split` column).",
+        ),
+    ],
+    eval_set: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--eval-set",
+            help="An evaluation set to check contamination against (repeatable; added to "
+            "checks.eval_sets).",
+        ),
+    ] = None,
+    json_out: Annotated[
+        Path | None, typer.Option("--json", help="Write the full report as JSON here.")
+    ] = None,
+    config: ConfigOption = None,
+) -> None:
+    """Run the quality suite on any dataset; exit 1 on a blocking failure or a filterable row."""
+    import json
+
+    from checks.external import check_files, report_rows
+
+    cfg = _load(config)
+    console.print(f"judging {samples} against {corpus} ...", highlight=False)
+    outcome = check_files(samples, corpus, cfg, eval_set or [])
+    table = Table(title=f"quality checks: {outcome.samples} samples vs {outcome.corpus_rows} rows")
+    for column in ("family", "check", "status", "observed", "threshold", "blocking", "note"):
+        table.add_column(column, overflow="fold")
+    styles = {"passed": "green", "failed": "red", "not applicable": "dim"}
+    for row in report_rows(outcome.report):
+        style = styles[row["status"]]
+        table.add_row(*[row[k] for k in row], style=style if row["status"] != "passed" else None)
+    console.print(table)
+    if outcome.flagged.height:
+        console.print(
+            f"[red]{outcome.flagged.height} rows would be filtered[/] (privacy or contamination):"
+        )
+        for row in outcome.flagged.head(50).iter_rows(named=True):
+            console.print(f"  row {row['row']} ({row['sample_id']}): {row['reason']}")
+    failed = outcome.report.failed_blocking()
+    if failed:
+        console.print(f"[red]blocking checks failed:[/] {', '.join(c.name for c in failed)}")
+    if json_out is not None:
+        json_out.parent.mkdir(parents=True, exist_ok=True)
+        json_out.write_text(json.dumps(outcome.as_dict(), indent=1, default=str) + "\n")
+        console.print(f"report written to {json_out}")
+    raise typer.Exit(outcome.exit_code)
+
+
 @app.command("config-keys")
 def config_keys_command(
     markdown: Annotated[
@@ -275,7 +333,7 @@ def config_keys_command(
 def main() -> None:
     """Entry point: run the app, turning factory errors into one line and exit status 1."""
     try:
-        app(standalone_mode=False)
+        code = app(standalone_mode=False)  # click returns a `typer.Exit` code here
     except FactoryError as exc:
         raise SystemExit(_print_error(str(exc))) from None
     except typer.Exit as exc:
@@ -286,6 +344,8 @@ def main() -> None:
         raise SystemExit(_print_error(exc.format_message(), code=2)) from None
     except Exception as exc:  # anything unexpected: still one line, never a traceback
         raise SystemExit(_print_error(f"{type(exc).__name__}: {exc}")) from None
+    if isinstance(code, int) and code:
+        raise SystemExit(code)
 
 
 def _print_error(message: str, code: int = 1) -> int:

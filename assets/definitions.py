@@ -6,12 +6,13 @@ from assets.corpus import corpus
 from assets.embeddings import document_embeddings
 from assets.gaps import coverage_gaps
 from assets.io_managers import LanceIOManager, ParquetIOManager
+from assets.lineage_step import quality_recorder
 from assets.map import semantic_map_and_clusters
 from assets.release import dataset_release
 from assets.resources import FactoryResource, TeacherResource
 from assets.students import student_checkpoint
 from assets.synthesis import synthesis_plan, synthetic_samples_and_rejects
-from checks.dagster_checks import build_sample_checks
+from checks.dagster_checks import build_quality_checks
 
 __all__ = ["ALL_ASSETS", "ALL_CHECKS", "build_resources", "defs"]
 
@@ -25,7 +26,7 @@ ALL_ASSETS = [
     student_checkpoint,
     dataset_release,
 ]
-ALL_CHECKS = build_sample_checks("synthetic_samples")
+ALL_CHECKS = build_quality_checks("synthetic_samples", record=quality_recorder())
 
 
 def build_resources(config_path: str | None = None) -> dict[str, object]:

@@ -20,7 +20,7 @@ from assets.resources import FactoryResource
 from factory.schemas import TableSchema
 from lineage import DatasetRef, Ledger, OpenLineageEmitter
 
-__all__ = ["LineageStep", "ledger_path", "lineage_step", "openlineage_path"]
+__all__ = ["LineageStep", "ledger_path", "lineage_step", "openlineage_path", "quality_recorder"]
 
 NAMESPACE = "factory"
 
@@ -111,3 +111,38 @@ def lineage_step(
             "models": step.models,
         },
     )
+
+
+def quality_recorder(factory_key: str = "factory") -> Any:
+    """A `checks.dagster_checks` recorder: one ledger record per quality-gate run."""
+
+    def record(context: dg.AssetCheckExecutionContext, report: Any) -> None:
+        factory = getattr(context.resources, factory_key)
+        asset = "synthetic_samples"
+        Ledger(ledger_path(factory.home)).append(
+            "quality_check",
+            {
+                "asset": asset,
+                "dagster_run_id": context.run.run_id,
+                "data_version": _latest_version(context, asset),  # type: ignore[arg-type]
+                "passed": report.passed,
+                "checks": [
+                    {
+                        "name": c.name,
+                        "family": c.family,
+                        "status": c.status,
+                        "observed": c.observed,
+                        "threshold": c.threshold,
+                        "blocking": c.blocking,
+                        "derivation": c.derivation,
+                    }
+                    for c in report.checks
+                ],
+                "gx_results": {
+                    family: result.get("factory_meta", {})
+                    for family, result in report.gx_results.items()
+                },
+            },
+        )
+
+    return record

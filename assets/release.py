@@ -55,8 +55,7 @@ def dataset_release(
     """Write the release folder: data/*.parquet, README.md card, report.html/.md/.json."""
     from datetime import UTC, datetime
 
-    from checks.gate import check_samples
-    from checks.suites import FAMILIES
+    from checks.pipeline import judge_synthetic
     from factory.embedding import shared_embedder
     from lineage import CardInfo, ReportInfo, write_release
 
@@ -67,25 +66,27 @@ def dataset_release(
     ]  # fmt: skip
     with lineage_step(context, factory, "dataset_release", RELEASE_CODE_VERSION, inputs) as step:
         embedder = shared_embedder(config.embedding)
-        checks = []
-        for family in FAMILIES:
-            outcome = check_samples(
-                family, synthetic_samples, corpus_documents, document_embeddings, config, embedder
-            )
-            for criterion in outcome.criteria():
-                if criterion["metric"] is None:
-                    continue  # a parameter of the check (e.g. bias_min_count), not a bound
-                observed = criterion["observed"]
-                shown = "insufficient evidence" if observed is None else _scalar(observed)
-                checks.append(
-                    {
-                        "name": criterion["metric"],
-                        "family": family,
-                        "passed": outcome.passed,
-                        "observed": shown,
-                        "threshold": _scalar(criterion["threshold"]),
-                    }
-                )
+        report = judge_synthetic(
+            synthetic_samples,
+            corpus_documents,
+            document_embeddings,
+            semantic_map,
+            coverage_gaps,
+            config,
+            run_name=context.run.run_id,
+            embedder=embedder,
+            data_docs=False,
+        )
+        checks = [
+            {
+                "name": c.name,
+                "family": c.family,
+                "passed": c.passed,
+                "observed": _scalar(c.observed) if c.applicable else c.status,
+                "threshold": _scalar(c.threshold),
+            }
+            for c in report.checks
+        ]
         train = corpus_documents.filter(pl.col("split") == "train").select(_RELEASED_TRAIN_COLUMNS)
         version = fingerprint(
             RELEASE_CODE_VERSION,

@@ -26,7 +26,7 @@ __all__ = [
 ]
 
 PLAN_CODE_VERSION = "synthesis-plan-v1"
-SYNTHESIS_CODE_VERSION = "synthesis-v2"
+SYNTHESIS_CODE_VERSION = "synthesis-v3"
 
 
 def teacher_cache_path(config: FactoryConfig) -> Any:
@@ -167,6 +167,8 @@ def synthetic_samples_and_rejects(
     document_embeddings: pl.DataFrame,
 ) -> Iterator[dg.Output]:
     """Realize the plan with the teacher (cached, budgeted), verify, filter, keep the best."""
+    from checks.gate import embedded_eval_sets
+    from checks.reference import QualityTools
     from checks.row_filters import filter_samples
     from factory.embedding import shared_embedder
     from factory.synthesis import prompt_template_hash, synthesize, targets_from_frame
@@ -203,14 +205,17 @@ def synthetic_samples_and_rejects(
                 cache.close()
             teacher.release()
         teacher_fp = str(result.stats["teacher_fingerprint"])
-        sample_vectors = embedder.embed(result.samples["text"].to_list())
         corpus_vectors = vectors_for(document_embeddings, corpus_documents["doc_id"].to_list())
+        eval_sets = embedded_eval_sets(
+            config.checks.eval_sets, QualityTools(embedder), config.base_dir
+        )
         accepted, filtered = filter_samples(
             result.samples,
-            sample_vectors,
+            result.vectors,
             corpus_vectors,
             set(corpus_documents["text"].to_list()),
             config.checks,
+            eval_sets,
         )
         rejects = pl.concat([SYNTHETIC_REJECTS.validate(result.rejects), filtered]).sort(
             "sample_id"

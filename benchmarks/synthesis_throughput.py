@@ -28,7 +28,8 @@ medians of `--repeats` (default 3) are compared. The server runs with `--threads
     .venv/bin/python benchmarks/synthesis_throughput.py [--n 2000] [--prompts 200]
         [--concurrency 4] [--repeats 3]
 
-Smoke run: `--n 200 --prompts 8 --repeats 1`.
+Run length: about 45 minutes on 2 CPU cores at the defaults (`--n 2000 --prompts 200
+--repeats 3`). Smoke run: `--n 200 --prompts 8 --repeats 1`.
 
 Last line: `synthesis_throughput ratio=R cached_rerun_speedup=S`, R = project requests/s / bare
 requests/s (target >= 0.9), S = median cold project seconds / median cached-rerun seconds

@@ -1,50 +1,35 @@
-"""Quality gates for synthetic samples: pure metrics, row filters and Great Expectations suites.
+"""Quality gates for synthetic samples: row filters, set checks and their Great Expectations suites.
 
-`checks.dagster_checks` wraps the suites as Dagster asset checks; nothing else here imports
-dagster, and Great Expectations is imported only when a suite runs.
+- `checks.specs`: the checks (family, metric, bound) and which block by default.
+- `checks.metrics`, `privacy`, `contamination`, `fluency`, `language`, `tone`, `spread`,
+  `mix_drift`: the pure metrics.
+- `checks.row_filters`: per-row rejection with a reason.
+- `checks.thresholds`, `measure`, `suites`, `gate`: thresholds derived from the corpus,
+  measurements, GX 1.x validation and the report.
+- `checks.pipeline` (the pipeline's tables), `checks.external` (`factory check` on any file),
+  `checks.datadocs` (stored results and Data Docs), `checks.dagster_checks` (the Dagster wrapper).
+
+Great Expectations is imported by `checks.suites`, `checks.expectations` and `checks.datadocs`
+only, so importing `checks` stays cheap; importing any of them registers factory's custom
+expectations.
 
 Example:
-    >>> from checks import run_family  # doctest: +SKIP
-    >>> outcome = run_family("bias", samples, vectors, texts, corpus_vectors, cfg)  # doctest: +SKIP
-    >>> outcome.passed  # doctest: +SKIP
-    True
+    >>> from checks import SPECS, DEFAULT_BLOCKING
+    >>> "privacy" in DEFAULT_BLOCKING and SPECS["privacy"].family
+    'privacy'
 """
 
 from __future__ import annotations
 
-from checks.frames import bias_frame, coherence_frame, diversity_frame
-from checks.metrics import (
-    distinct_n,
-    load_lexicons,
-    max_similarity_to,
-    mean_pairwise_cosine_distance,
-    near_duplicate_mask,
-    near_duplicate_rate,
-    protected_term_counts,
-    term_shares,
-)
-from checks.reference import corpus_reference
 from checks.row_filters import REJECT_CATEGORIES, filter_samples, rejection_reasons
-from checks.suites import FAMILIES, CheckOutcome, build_suite, run_family
+from checks.specs import DEFAULT_BLOCKING, FAMILIES, SPECS, CheckSpec
 
 __all__ = [
+    "DEFAULT_BLOCKING",
     "FAMILIES",
     "REJECT_CATEGORIES",
-    "CheckOutcome",
-    "bias_frame",
-    "build_suite",
-    "coherence_frame",
-    "corpus_reference",
-    "distinct_n",
-    "diversity_frame",
+    "SPECS",
+    "CheckSpec",
     "filter_samples",
-    "load_lexicons",
-    "max_similarity_to",
-    "mean_pairwise_cosine_distance",
-    "near_duplicate_mask",
-    "near_duplicate_rate",
-    "protected_term_counts",
     "rejection_reasons",
-    "run_family",
-    "term_shares",
 ]

@@ -1,59 +1,127 @@
-"""One call per check family on the pipeline's own tables: embed what is needed, then run the suite.
+"""The quality gate end to end: reference, thresholds, measurements, GX suites, one report.
 
-Only `diversity` needs vectors, so only it loads the embedding model; `coherence` reads the
-samples' recorded cosines and `bias` reads texts. The reference is the corpus's `train` split.
+`QualityGate` is built once per corpus (it measures the train split: the costly part) and then
+judges any number of sample sets: `gate.judge(sample_set)` returns a `SuiteReport` with every
+check's observed value, threshold, verdict and GX result.
 
 Example:
-    >>> outcome = check_samples("bias", synthetic_samples, corpus_documents,
-    ...                         document_embeddings, load_config())  # doctest: +SKIP
+    >>> gate = QualityGate(reference, eval_sets, config, tools)  # doctest: +SKIP
+    >>> report = gate.judge(SampleSet(samples, vectors))  # doctest: +SKIP
+    >>> report.passed  # doctest: +SKIP
+    True
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import threading
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import polars as pl
 
-from checks.reference import corpus_reference
-from checks.suites import FAMILIES, CheckOutcome, run_family
-from factory.config import FactoryConfig
-from factory.errors import ConfigError
+from checks.contamination import EvalSet, resolve_eval_set
+from checks.measure import SampleSet, measure_samples, reference_rates, size_matched_rates
+from checks.reference import QualityReference, QualityTools
+from checks.specs import DEFAULT_BLOCKING, validate_check_names
+from checks.thresholds import ReferenceRates, Threshold, thresholds_for
+from factory.config import ChecksConfig
 
 if TYPE_CHECKING:
-    from factory.embedding import Embedder
+    from checks.suites import SuiteReport
 
-__all__ = ["REFERENCE_SPLITS", "VECTOR_FAMILIES", "check_samples"]
+__all__ = ["QualityGate", "blocking_checks", "embedded_eval_sets"]
 
-REFERENCE_SPLITS = ("train",)
-VECTOR_FAMILIES = frozenset({"diversity"})
+EmbeddedEvalSet = tuple[EvalSet, np.ndarray]
+_EVAL_CACHE: dict[tuple[str, str], EmbeddedEvalSet] = {}
+_EVAL_LOCK = threading.Lock()
 
 
-def check_samples(
-    family: str,
-    samples: pl.DataFrame,
-    corpus_documents: pl.DataFrame,
-    document_embeddings: pl.DataFrame,
-    config: FactoryConfig,
-    embedder: Embedder | None = None,
-) -> CheckOutcome:
-    """Run check `family` on `samples` against the train split; embeds samples only if needed."""
-    if family not in FAMILIES:
-        msg = f"unknown check family {family!r}; expected one of {list(FAMILIES)}"
-        raise ConfigError(msg)
-    texts = ["" if t is None else t for t in samples["text"].to_list()]
-    if family in VECTOR_FAMILIES:
-        if embedder is None:
-            from factory.embedding import shared_embedder
+def blocking_checks(config: ChecksConfig) -> tuple[str, ...]:
+    """The checks whose failure blocks: `checks.blocking`, else `DEFAULT_BLOCKING`."""
+    if config.blocking is None:
+        return DEFAULT_BLOCKING
+    validate_check_names(config.blocking, "checks.blocking")
+    return tuple(sorted(config.blocking))
 
-            embedder = shared_embedder(config.embedding)
-        corpus_texts, corpus_vectors = corpus_reference(
-            corpus_documents, document_embeddings, REFERENCE_SPLITS, embedder.fingerprint
+
+def embedded_eval_sets(
+    specs: Sequence[str], tools: QualityTools, base_dir: Path | None = None
+) -> list[EmbeddedEvalSet]:
+    """Each declared evaluation set with its vectors (embedded once per process and model)."""
+    out = []
+    fingerprint = str(getattr(tools.embedder, "fingerprint", ""))
+    for spec in specs:
+        eval_set = resolve_eval_set(spec, base_dir)
+        key = (f"{eval_set.source}:{len(eval_set.texts)}", fingerprint)
+        with _EVAL_LOCK:
+            cached = _EVAL_CACHE.get(key)
+        if cached is None or cached[0] != eval_set:
+            cached = (eval_set, tools.embed(list(eval_set.texts)))
+            with _EVAL_LOCK:
+                _EVAL_CACHE[key] = cached
+        out.append(cached)
+    return out
+
+
+class QualityGate:
+    """Judges sample sets against one corpus reference; measures the reference once."""
+
+    def __init__(
+        self,
+        reference: QualityReference,
+        eval_sets: Sequence[EmbeddedEvalSet],
+        config: ChecksConfig,
+        tools: QualityTools,
+        *,
+        label_top_k: int = 3,
+    ) -> None:
+        self.reference = reference
+        self.eval_sets = list(eval_sets)
+        self.config = config
+        self.tools = tools
+        self.label_top_k = label_top_k
+        self.blocking = blocking_checks(config)
+        self._rates: ReferenceRates | None = None
+
+    @property
+    def rates(self) -> ReferenceRates:
+        """The train split's own rates (measured on first use)."""
+        if self._rates is None:
+            self._rates = reference_rates(
+                self.reference, self.eval_sets, self.config, self.tools, self.label_top_k
+            )
+        return self._rates
+
+    def thresholds(self, rows: int) -> dict[str, Threshold]:
+        """Every check's threshold for a set of `rows` rows."""
+        size_rates = size_matched_rates(self.reference, rows, self.config)
+        return thresholds_for(self.rates, rows, self.config, size_rates)
+
+    def judge(
+        self,
+        samples: SampleSet,
+        *,
+        gap_ids: Sequence[str] | None = None,
+        validator: Callable[..., dict[str, Any]] | None = None,
+    ) -> SuiteReport:
+        """Measure `samples`, validate every family's suite, and report each check."""
+        import time
+
+        from checks.suites import run_suites
+
+        start = time.perf_counter()
+        thresholds = self.thresholds(samples.size)
+        measured = measure_samples(
+            samples,
+            self.reference,
+            self.rates,
+            self.eval_sets,
+            self.config,
+            self.tools,
+            gap_ids=gap_ids,
+            label_top_k=self.label_top_k,
         )
-        sample_vectors = embedder.embed(texts)
-    else:
-        reference = corpus_documents.filter(pl.col("split").is_in(list(REFERENCE_SPLITS)))
-        corpus_texts = reference.sort("doc_id")["text"].to_list()
-        corpus_vectors = np.zeros((0, 0), dtype=np.float32)
-        sample_vectors = np.zeros((samples.height, 0), dtype=np.float32)
-    return run_family(family, samples, sample_vectors, corpus_texts, corpus_vectors, config.checks)
+        report = run_suites(measured, thresholds, self.blocking, validator)
+        report.seconds = time.perf_counter() - start
+        return report

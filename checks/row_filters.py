@@ -1,8 +1,10 @@
 """Row filters for synthetic samples: each rejected row gets one reason.
 
 Filters run in this order and the first that fires names the reason (`category: details`):
-`empty`, `too_short`, `too_long`, `off_target`, `corpus_copy`, `duplicate`. Duplicates are judged
-against samples accepted earlier in `sample_id` order, so the result is deterministic.
+`empty`, `too_short`, `too_long`, `off_target`, `pii`, `contamination`, `corpus_copy`,
+`duplicate`. Duplicates are judged against samples accepted earlier in `sample_id` order, so the
+result is deterministic. With `checks.pii_action: redact`, personal data is replaced in the text
+(`[EMAIL]`, ...) instead of rejecting the row (`redact_samples`).
 
 Example:
     >>> accepted, rejects = filter_samples(samples, vectors, corpus_vectors, corpus_texts,
@@ -12,7 +14,8 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 import polars as pl
@@ -23,9 +26,27 @@ from factory.corpus import normalize_text
 from factory.errors import SchemaError
 from factory.schemas import SYNTHETIC_REJECTS, SYNTHETIC_SAMPLES
 
-__all__ = ["REJECT_CATEGORIES", "filter_samples", "rejection_reasons", "text_key"]
+if TYPE_CHECKING:
+    from checks.contamination import EvalSet
 
-REJECT_CATEGORIES = ("empty", "too_short", "too_long", "off_target", "corpus_copy", "duplicate")
+__all__ = [
+    "REJECT_CATEGORIES",
+    "filter_samples",
+    "redact_samples",
+    "rejection_reasons",
+    "text_key",
+]
+
+REJECT_CATEGORIES = (
+    "empty",
+    "too_short",
+    "too_long",
+    "off_target",
+    "pii",
+    "contamination",
+    "corpus_copy",
+    "duplicate",
+)
 _BLOCK = 512
 
 
@@ -40,14 +61,37 @@ def rejection_reasons(
     corpus_vectors: np.ndarray,
     corpus_texts: Iterable[str],
     config: ChecksConfig,
+    eval_sets: Sequence[tuple[EvalSet, np.ndarray]] = (),
 ) -> list[str | None]:
-    """Per row of `samples` (in its order), the reason it is rejected, or None when accepted."""
+    """Per row of `samples` (in its order), the reason it is rejected, or None when accepted.
+
+    `eval_sets` are the declared evaluation sets with their vectors, shape (m, d) each.
+    """
+    from checks.contamination import contamination_hits, hit_reason
+    from checks.privacy import pii_kinds
+
     vectors = _check_vectors(samples, sample_vectors)
     texts: list[str | None] = samples["text"].to_list()
     achieved: list[float | None] = samples["achieved_cosine"].to_list()
     reasons: list[str | None] = [
         _text_reason(t, c, config) for t, c in zip(texts, achieved, strict=True)
     ]
+    if config.pii_action == "filter":
+        for i, kinds in enumerate(pii_kinds(texts)):
+            if reasons[i] is None and kinds:
+                reasons[i] = f"pii: holds {', '.join(kinds)}"
+    if eval_sets:
+        live = [i for i, r in enumerate(reasons) if r is None]
+        hits = contamination_hits(
+            [texts[i] for i in live],
+            vectors[live],
+            eval_sets,
+            ngram=config.contamination_ngram,
+            cosine=config.contamination_cosine,
+        )
+        for i, hit in zip(live, hits, strict=True):
+            if hit is not None:
+                reasons[i] = hit_reason(hit, config.contamination_cosine)
 
     corpus_keys = {text_key(t) for t in corpus_texts if t}
     live = [i for i, r in enumerate(reasons) if r is None]
@@ -74,20 +118,34 @@ def filter_samples(
     corpus_vectors: np.ndarray,
     corpus_texts: list[str] | set[str],
     config: ChecksConfig,
+    eval_sets: Sequence[tuple[EvalSet, np.ndarray]] = (),
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Split `samples` into (accepted, rejects), both sorted by `sample_id`.
 
     `sample_vectors` is aligned with the rows of `samples`, shape (n, d). The accepted frame has
-    the SYNTHETIC_SAMPLES columns, the rejects frame those plus `reason`.
+    the SYNTHETIC_SAMPLES columns, the rejects frame those plus `reason`. With
+    `config.pii_action == "redact"` personal data is redacted first, and rows are kept.
     """
     samples = SYNTHETIC_SAMPLES.validate(samples)
-    reasons = rejection_reasons(samples, sample_vectors, corpus_vectors, corpus_texts, config)
+    if config.pii_action == "redact":
+        samples = redact_samples(samples)
+    reasons = rejection_reasons(
+        samples, sample_vectors, corpus_vectors, corpus_texts, config, eval_sets
+    )
     tagged = samples.with_columns(pl.Series("reason", reasons, dtype=pl.String)).sort(
         "sample_id", maintain_order=True
     )
     accepted = tagged.filter(pl.col("reason").is_null()).drop("reason")
     rejects = tagged.filter(pl.col("reason").is_not_null())
     return SYNTHETIC_SAMPLES.validate(accepted), SYNTHETIC_REJECTS.validate(rejects)
+
+
+def redact_samples(samples: pl.DataFrame) -> pl.DataFrame:
+    """`samples` with e-mail addresses, phone numbers, IBANs and card numbers redacted in `text`."""
+    from checks.privacy import redact_pii
+
+    redacted = [redact_pii(t) for t in samples["text"].to_list()]
+    return samples.with_columns(pl.Series("text", redacted, dtype=pl.String))
 
 
 def _check_vectors(samples: pl.DataFrame, sample_vectors: np.ndarray) -> np.ndarray:

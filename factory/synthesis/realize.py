@@ -53,11 +53,13 @@ Embed = Callable[[list[str]], Awaitable[np.ndarray]]
 
 @dataclass
 class SynthesisResult:
-    """Kept samples (SYNTHETIC_SAMPLES), targets without a sample (SYNTHETIC_REJECTS), stats."""
+    """Kept samples (SYNTHETIC_SAMPLES), targets without a sample (SYNTHETIC_REJECTS), stats,
+    and the samples' text vectors: shape (n, d), float32, row i that of `samples` row i."""
 
     samples: pl.DataFrame
     rejects: pl.DataFrame
     stats: dict[str, Any]
+    vectors: np.ndarray
 
 
 @dataclass
@@ -238,7 +240,9 @@ async def _score(
 async def realize_target(
     target: PlannedTarget, run: RunContext, calls: TeacherCalls, stats: SynthesisStats
 ) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
-    """(sample row, None), or (None, reject row) when no candidate survives."""
+    """(sample row, None), or (None, reject row) when no candidate survives.
+
+    The sample row also carries its text's vector under `vector` (see `result_frames`)."""
     base = build_messages(run.kind, run.examples(target), label=target.label)
     best: _Candidate | None = None
     problems: list[str] = []
@@ -314,6 +318,7 @@ def _sample_row(
         "displacement": moved,
         "label_confidence": best.label_confidence,
         "seed": best.seed,
+        "vector": best.vector,
     }
 
 
@@ -347,12 +352,16 @@ def reject_row(
 
 
 def result_frames(
-    samples: list[dict[str, Any]], rejects: list[dict[str, Any]]
-) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Rows to frames with exactly the SYNTHETIC_SAMPLES / SYNTHETIC_REJECTS columns, validated."""
+    samples: list[dict[str, Any]], rejects: list[dict[str, Any]], dimension: int
+) -> tuple[pl.DataFrame, pl.DataFrame, np.ndarray]:
+    """Rows to frames with exactly the SYNTHETIC_SAMPLES / SYNTHETIC_REJECTS columns, validated,
+    sorted by `sample_id`; and the sample rows' `vector`s in frame order, shape (n, dimension)."""
+    samples = sorted(samples, key=lambda row: str(row["sample_id"]))
+    vectors = np.array([row["vector"] for row in samples], dtype=np.float32)
+    rows = [{k: v for k, v in row.items() if k != "vector"} for row in samples]
     out = []
-    for schema, rows in ((SYNTHETIC_SAMPLES, samples), (SYNTHETIC_REJECTS, rejects)):
+    for schema, frame_rows in ((SYNTHETIC_SAMPLES, rows), (SYNTHETIC_REJECTS, rejects)):
         dtypes = {c.name: c.dtype for c in schema.columns}
-        frame = pl.DataFrame(rows, schema=dtypes) if rows else schema.empty()
-        out.append(schema.validate(frame.sort("sample_id")))
-    return out[0], out[1]
+        frame = pl.DataFrame(frame_rows, schema=dtypes) if frame_rows else schema.empty()
+        out.append(schema.validate(frame.sort("sample_id", maintain_order=True)))
+    return out[0], out[1], vectors.reshape(len(samples), dimension)

@@ -38,7 +38,7 @@ from factory.synthesis.realize import (
     reject_row,
     result_frames,
 )
-from factory.synthesis.verify import LabelVerifier, shared_verifier
+from factory.synthesis.verify import shared_verifier
 from factory.teacher.base import Teacher
 from factory.teacher.budget import Prices, TokenBudget
 from factory.teacher.cache import ResponseCache
@@ -49,6 +49,7 @@ __all__ = ["make_budget", "run_coroutine", "synthesize"]
 _LOG = logging.getLogger(__name__)
 T = TypeVar("T")
 Progress = Callable[[int, int], None]
+Rows = tuple[list[dict[str, Any]], list[dict[str, Any]]]
 
 
 def make_budget(config: SynthesisConfig, teacher: TeacherConfig) -> TokenBudget:
@@ -103,7 +104,7 @@ def synthesize(
     budget: TokenBudget | None = None,
     progress: Progress | None = None,
 ) -> SynthesisResult:
-    """Realize every target of the plan; returns samples, rejects and the run's stats."""
+    """Realize every target of the plan; returns samples, their vectors, rejects and stats."""
     if targets and teacher is None:
         msg = f"{len(targets)} targets need a teacher; pass one (None only for an empty plan)"
         raise FactoryError(msg)
@@ -112,58 +113,21 @@ def synthesize(
     if task_kind == "classification" and targets:
         verifier = shared_verifier(train.vectors, train.labels, seed=config.seed)
     answers = _answer_vectors(targets, train, embedder) if task_kind == "qa" else {}
-    return run_coroutine(
-        _synthesize(
-            targets,
-            train,
-            embedder,
-            teacher,
-            config,
-            teacher_config,
-            task_kind,
-            run_id,
-            cache,
-            budget,
-            progress,
-            verifier,
-            answers,
-        )
-    )
-
-
-async def _synthesize(
-    targets: list[PlannedTarget],
-    train: TrainSet,
-    embedder: Embedder,
-    teacher: Teacher | None,
-    config: SynthesisConfig,
-    teacher_config: TeacherConfig,
-    task_kind: str,
-    run_id: str,
-    cache: ResponseCache | None,
-    budget: TokenBudget,
-    progress: Progress | None,
-    verifier: LabelVerifier | None,
-    answers: dict[str, np.ndarray],
-) -> SynthesisResult:
     stats = SynthesisStats()
-    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="factory-embed")
-    loop = asyncio.get_running_loop()
-
-    async def embed(texts: list[str]) -> np.ndarray:
-        return await loop.run_in_executor(pool, embedder.embed, texts)
-
-    calls = (
-        TeacherCalls(
+    calls: TeacherCalls | None = None
+    if targets and teacher is not None:
+        calls = TeacherCalls(
             teacher,
             cache=cache,
             budget=budget,
             concurrency=config.concurrency,
             response_format=teacher_config.response_format,
         )
-        if targets and teacher is not None
-        else None
-    )
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="factory-embed")
+
+    async def embed(texts: list[str]) -> np.ndarray:
+        return await asyncio.get_running_loop().run_in_executor(pool, embedder.embed, texts)
+
     run = RunContext(
         kind=task_kind,
         run_id=run_id,
@@ -176,18 +140,36 @@ async def _synthesize(
         verifier=verifier,
         answer_vectors=answers,
     )
+    rows: Rows = ([], [])
+    try:
+        if calls is not None:
+            rows = run_coroutine(_realize_all(targets, run, calls, stats, progress))
+    finally:
+        pool.shutdown(wait=True)
+    sample_frame, reject_frame, vectors = result_frames(*rows, train.vectors.shape[1])
+    summary = _summary(stats, calls, budget, len(targets))
+    return SynthesisResult(sample_frame, reject_frame, summary, vectors)
+
+
+async def _realize_all(
+    targets: list[PlannedTarget],
+    run: RunContext,
+    calls: TeacherCalls,
+    stats: SynthesisStats,
+    progress: Progress | None,
+) -> Rows:
+    """Realize `targets` in order with `synthesis.concurrency` workers: (samples, rejects)."""
     samples: list[dict[str, Any]] = []
     rejects: list[dict[str, Any]] = []
-    queue = list(enumerate(targets))
+    queue = list(targets)
     done = 0
 
     async def worker() -> None:
         nonlocal done
-        assert calls is not None
         while queue:
-            _, target = queue.pop(0)
-            if budget.exhausted:
-                reason = f"not attempted: token budget reached ({budget.describe()})"
+            target = queue.pop(0)
+            if calls.budget.exhausted:
+                reason = f"not attempted: token budget reached ({calls.budget.describe()})"
                 rejects.append(reject_row(target, run, reason, 0, 0, stats))
             else:
                 row, reject = await realize_target(target, run, calls, stats)
@@ -197,23 +179,22 @@ async def _synthesize(
             if progress is not None:
                 progress(done, len(targets))
 
-    try:
-        if calls is not None:
-            async with calls:
-                workers = [worker() for _ in range(min(config.concurrency, len(targets)))]
-                await asyncio.gather(*workers)
-    finally:
-        pool.shutdown(wait=True)
+    async with calls:
+        await asyncio.gather(*(worker() for _ in range(min(calls.concurrency, len(targets)))))
+    return samples, rejects
+
+
+def _summary(
+    stats: SynthesisStats, calls: TeacherCalls | None, budget: TokenBudget, targets: int
+) -> dict[str, Any]:
     stopped = None
     if budget.exhausted:
         stopped = f"token budget reached: {budget.describe()}"
         _LOG.warning("synthesis stopped early: %s", stopped)
-    sample_frame, reject_frame = result_frames(samples, rejects)
-    call_stats = calls.stats.as_dict() if calls else {}
-    summary = {**stats.as_dict(), **call_stats}
+    summary = {**stats.as_dict(), **(calls.stats.as_dict() if calls else {})}
     accepted = summary["accepted"]
     summary.update(
-        targets=len(targets),
+        targets=targets,
         stopped=stopped,
         budget=budget.describe(),
         cost=budget.cost if budget.prices.configured else None,
@@ -221,4 +202,4 @@ async def _synthesize(
         response_format=calls.mode if calls else None,
         teacher_fingerprint=calls.fingerprint if calls else "",
     )
-    return SynthesisResult(sample_frame, reject_frame, summary)
+    return summary

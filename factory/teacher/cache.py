@@ -114,11 +114,6 @@ class ResponseCache:
         with self._lock:
             return int(self._db.execute("SELECT COUNT(*) FROM responses").fetchone()[0])
 
-    def keys(self) -> set[str]:
-        """Every cached key."""
-        with self._lock:
-            return {r[0] for r in self._db.execute("SELECT key FROM responses")}
-
     def close(self) -> None:
         """Close the file; idempotent."""
         with self._lock:

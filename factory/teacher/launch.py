@@ -9,6 +9,8 @@ Example:
 from __future__ import annotations
 
 import contextlib
+import os
+import sys
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
 from pathlib import Path
@@ -35,13 +37,30 @@ def offline_fingerprint(config: TeacherConfig) -> str | None:
     return local_fingerprint(config.model, _local_weights(config))
 
 
+@contextlib.contextmanager
+def _quiet_stderr() -> Iterator[None]:
+    """Send stderr to /dev/null, file descriptor 2 (C writes) and `sys.stderr` (where
+    llama-cpp-python's log callback prints) alike, restored on exit; exceptions still propagate."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    try:
+        with open(os.devnull, "w") as null, contextlib.redirect_stderr(null):
+            os.dup2(null.fileno(), 2)
+            yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
 def local_token_counter(config: TeacherConfig) -> Callable[[str], int] | None:
     """Count tokens with the teacher's own tokenizer (local GGUF weights), else None."""
     if config.backend != "llama-cpp":
         return None
     from llama_cpp import Llama
 
-    vocab = Llama(model_path=str(_local_weights(config)), vocab_only=True, verbose=False)
+    path = str(_local_weights(config))
+    with _quiet_stderr():  # llama.cpp logs "n_ctx_seq ..." to stderr even when not verbose
+        vocab = Llama(model_path=path, vocab_only=True, verbose=False)
 
     def count(text: str) -> int:
         return len(vocab.tokenize(text.encode("utf-8"), add_bos=False, special=False))

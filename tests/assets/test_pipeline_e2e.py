@@ -126,12 +126,20 @@ def test_task_schema_is_kept(banking_run: PipelineRun) -> None:
     assert set(samples["label"]) <= labels
 
 
-def test_checks_recorded_for_each_family(run: PipelineRun) -> None:
+def test_every_quality_check_recorded_and_no_blocking_failure(run: PipelineRun) -> None:
+    from checks.specs import SPECS
+
     evaluations = run.result.get_asset_check_evaluations()
-    assert {e.check_name for e in evaluations} == {"coherence", "diversity", "bias"}
+    assert {e.check_name for e in evaluations} == set(SPECS)
     for evaluation in evaluations:
         assert "observed" in evaluation.metadata
         assert "threshold" in evaluation.metadata
+        assert "derivation" in evaluation.metadata
+        if evaluation.metadata["blocking"].value:
+            assert evaluation.passed, evaluation.description
+    records = Ledger(run.home / "provenance" / "ledger.jsonl").records("quality_check")
+    assert len(records) == 1
+    assert {c["name"] for c in records[0]["body"]["checks"]} == set(SPECS)
 
 
 def test_student_trained_and_perplexity_reported(run: PipelineRun) -> None:

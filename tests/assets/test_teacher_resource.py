@@ -10,6 +10,7 @@ import pytest
 import yaml
 
 from assets.resources import FactoryResource, TeacherResource
+from tests.factory.teacher.processes import server_pids
 
 SEEN: dict[str, object] = {}
 
@@ -31,24 +32,11 @@ def needs_teacher(teacher: TeacherResource) -> None:
     raise RuntimeError("planned failure")
 
 
-def _server_pids() -> set[int]:
-    pids = set()
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                cmdline = (entry / "cmdline").read_bytes()
-            except OSError:
-                continue
-            if b"factory.llama_server" in cmdline:
-                pids.add(int(entry.name))
-    return pids
-
-
 def test_server_is_stopped_by_pid_when_the_run_fails(tmp_path: Path) -> None:
     config = tmp_path / "factory.yaml"
     config.write_text(yaml.safe_dump({"home": "home"}))
     factory = FactoryResource(config_path=str(config))
-    before = _server_pids()
+    before = server_pids()
     result = dg.materialize(
         [needs_teacher],
         resources={"factory": factory, "teacher": TeacherResource(factory=factory)},
@@ -59,11 +47,11 @@ def test_server_is_stopped_by_pid_when_the_run_fails(tmp_path: Path) -> None:
     assert str(SEEN["base_url"]).startswith("http://127.0.0.1:")
     assert SEEN["text"]
     assert len(str(SEEN["fingerprint"])) == 64
-    assert _server_pids() - before == set()
+    assert server_pids() - before == set()
     log = tmp_path / "home" / "logs"
     assert any(log.iterdir()), "the server's log is kept in HOME/logs"
 
 
 @pytest.mark.skipif(os.name != "posix", reason="uses /proc")
 def test_proc_scan_finds_nothing_unrelated() -> None:
-    assert os.getpid() not in _server_pids()
+    assert os.getpid() not in server_pids()

@@ -1,4 +1,4 @@
-"""The Dagster asset checks: one `dg.materialize` with real frames and the real embedder."""
+"""The Dagster checks in real `dg.materialize` runs; a failing blocking check stops downstream."""
 
 from __future__ import annotations
 
@@ -11,16 +11,13 @@ import pytest
 import yaml
 
 from assets.resources import FactoryResource
-from checks.dagster_checks import build_sample_checks, check_result
-from checks.gate import check_samples
-from checks.suites import run_family
-from factory.config import ChecksConfig, FactoryConfig
-from factory.errors import SchemaError
+from checks.dagster_checks import build_quality_checks
+from checks.specs import DEFAULT_BLOCKING, SPECS
 from factory.schemas import DOCUMENT_EMBEDDINGS, vector_dtype
-from tests.checks.conftest import Banking, MakeSamples
+from tests.checks.conftest import Banking
 
 
-def _embeddings(banking: Banking, fingerprint: str | None = None) -> pl.DataFrame:
+def _embeddings(banking: Banking) -> pl.DataFrame:
     vectors = banking.corpus_vectors.astype(np.float32)
     return DOCUMENT_EMBEDDINGS.validate(
         pl.DataFrame(
@@ -28,103 +25,117 @@ def _embeddings(banking: Banking, fingerprint: str | None = None) -> pl.DataFram
                 "doc_id": banking.corpus["doc_id"],
                 "split": banking.corpus["split"],
                 "vector": pl.Series(vectors, dtype=vector_dtype(vectors.shape[1])),
-                "model_fingerprint": [fingerprint or banking.fingerprint] * banking.corpus.height,
+                "model_fingerprint": [banking.fingerprint] * banking.corpus.height,
             }
         )
     )
 
 
-def _stand_ins(
-    samples: pl.DataFrame, embeddings: pl.DataFrame, documents: pl.DataFrame
-) -> list[dg.AssetsDefinition]:
+def _graph(samples: pl.DataFrame, banking: Banking) -> list[dg.AssetsDefinition]:
+    """Stand-ins for the upstream layers, and a downstream asset that must not run on failure."""
+    embeddings = _embeddings(banking)
+    semantic = banking.corpus.select("doc_id").with_columns(pl.lit(0).alias("cluster_id"))
+    gaps = pl.DataFrame({"gap_id": ["gap-test"], "budget": [10]})
+
     @dg.asset
     def synthetic_samples() -> pl.DataFrame:
         return samples
+
+    @dg.asset
+    def corpus_documents() -> pl.DataFrame:
+        return banking.corpus
 
     @dg.asset
     def document_embeddings() -> pl.DataFrame:
         return embeddings
 
     @dg.asset
-    def corpus_documents() -> pl.DataFrame:
-        return documents
+    def semantic_map() -> pl.DataFrame:
+        return semantic
 
-    return [synthetic_samples, document_embeddings, corpus_documents]
+    @dg.asset
+    def coverage_gaps() -> pl.DataFrame:
+        return gaps
+
+    @dg.asset
+    def student_checkpoint(synthetic_samples: pl.DataFrame) -> pl.DataFrame:
+        return synthetic_samples.head(1)
+
+    return [synthetic_samples, corpus_documents, document_embeddings, semantic_map,
+            coverage_gaps, student_checkpoint]  # fmt: skip
 
 
-def test_build_sample_checks_targets_the_samples_asset() -> None:
-    defs = build_sample_checks()
-    keys = sorted(key for d in defs for key in d.check_keys)
-    assert [k.name for k in keys] == ["bias", "coherence", "diversity"]
-    assert {k.asset_key for k in keys} == {dg.AssetKey("synthetic_samples")}
-    other = build_sample_checks("staged_samples")
-    assert {k.asset_key for d in other for k in d.check_keys} == {dg.AssetKey("staged_samples")}
+@pytest.fixture(scope="module")
+def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One project home for the module: the gate measures the train split once."""
+    return tmp_path_factory.mktemp("quality-project")
 
 
-def test_materialize_records_check_evaluations(tmp_path: Path, banking: Banking) -> None:
-    config_path = tmp_path / "factory.yaml"
-    config_path.write_text(yaml.safe_dump({"home": "home", "embedding": {"device": "cpu"}}))
-    truncated = [t[:6] if i % 7 == 0 else t for i, t in enumerate(banking.samples["text"])]
-    samples = banking.samples.with_columns(pl.Series("text", truncated))  # 29 of 200 too short
-    result = dg.materialize(
-        [*_stand_ins(samples, _embeddings(banking), banking.corpus), *build_sample_checks()],
+def _materialize(
+    project: Path, samples: pl.DataFrame, banking: Banking
+) -> dg.ExecuteInProcessResult:
+    config_path = project / "factory.yaml"
+    config_path.write_text(
+        yaml.safe_dump({"home": "home", "embedding": {"device": "cpu"},
+                        "checks": {"eval_sets": []}})
+    )  # fmt: skip
+    return dg.materialize(
+        [*_graph(samples, banking), *build_quality_checks()],
         resources={
             "factory": FactoryResource(config_path=str(config_path)),
             "io_manager": dg.mem_io_manager,
         },
         instance=dg.DagsterInstance.ephemeral(),
+        raise_on_error=False,
     )
-    assert result.success  # WARN checks never fail the run
+
+
+def test_one_check_spec_per_quality_check() -> None:
+    (definition,) = build_quality_checks()
+    keys = sorted(definition.check_keys)
+    assert [k.name for k in keys] == sorted(SPECS)
+    assert {k.asset_key for k in keys} == {dg.AssetKey("synthetic_samples")}
+    specs = {s.name: s for s in definition.check_specs}
+    assert all(s.blocking for s in specs.values())
+    assert "blocks by default" in (specs["privacy"].description or "")
+    assert "warns by default" in (specs["vendi"].description or "")
+
+
+def test_real_rows_pass_and_downstream_runs(project: Path, banking: Banking) -> None:
+    result = _materialize(project, banking.samples, banking)
+    assert result.success
     evaluations = {e.check_name: e for e in result.get_asset_check_evaluations()}
-    assert sorted(evaluations) == ["bias", "coherence", "diversity"]
-    assert all(e.severity == dg.AssetCheckSeverity.WARN for e in evaluations.values())
-    assert all(e.asset_key == dg.AssetKey("synthetic_samples") for e in evaluations.values())
-    meta = {name: {k: v.value for k, v in e.metadata.items()} for name, e in evaluations.items()}
-
-    coherence = meta["coherence"]
-    assert not evaluations["coherence"].passed
-    assert coherence["length_ok_share"] == pytest.approx(1 - 29 / 200)
-    assert coherence["observed"]["length_ok_share"] == coherence["length_ok_share"]
-    assert coherence["threshold"]["min_chars"] == 12
-    assert "coherence failed" in coherence["details"]
-
-    diversity = meta["diversity"]
-    assert evaluations["diversity"].passed, diversity["details"]
-    assert isinstance(diversity["diversity_ratio"], float)
-    assert 0.5 <= diversity["diversity_ratio"] < 2.0
-    assert diversity["threshold"]["max_duplicate_rate"] == 0.2
-    assert diversity["samples"] == 200.0
-
-    assert evaluations["bias"].passed, meta["bias"]["details"]
-    assert "groups" in meta["bias"]["observed"]
+    assert sorted(evaluations) == sorted(SPECS)
+    for name in DEFAULT_BLOCKING:
+        assert evaluations[name].passed, evaluations[name].description
+    materialized = {e.asset_key.path[-1] for e in result.get_asset_materialization_events()}
+    assert "student_checkpoint" in materialized
+    meta = evaluations["fluency"].metadata
+    assert isinstance(meta["observed"].value, float)
+    assert isinstance(meta["threshold"].value, float)
+    assert "train rate" in meta["derivation"].value
+    assert meta["data_docs"].value.startswith("file://")
+    docs_page = Path(meta["data_docs"].value.removeprefix("file://"))
+    assert docs_page.is_file()
+    assert "disfluent_share" in docs_page.read_text()
+    report = Path(meta["report_json"].value)
+    assert report.is_file()
 
 
-def test_failed_outcome_becomes_a_warn_result(make_samples: MakeSamples) -> None:
-    samples = make_samples(["she " + "paid the bill at the branch"] * 40)
-    outcome = run_family(
-        "bias",
-        samples,
-        np.zeros((40, 4)),
-        ["he paid the bill"] * 40,
-        np.zeros((0, 4)),
-        ChecksConfig(),
-    )
-    result = check_result(outcome)
-    assert result.passed is False
-    assert result.severity == dg.AssetCheckSeverity.WARN
-    assert result.metadata["observed"].value == outcome.observed
-    assert result.metadata["threshold"].value == {"max_bias_ratio": 3.0, "bias_min_count": 5}
-    assert result.metadata["judged_groups"].value == float(outcome.observed["judged_groups"])
-    assert "over_represented" not in result.metadata  # lists stay inside `observed`
-
-
-def test_vectors_from_another_model_are_refused(banking: Banking, minilm: object) -> None:
-    with pytest.raises(SchemaError, match="rematerialize document_embeddings"):
-        check_samples(
-            "diversity",
-            banking.samples,
-            banking.corpus,
-            _embeddings(banking, fingerprint="another-model"),
-            FactoryConfig(),
-            embedder=minilm,  # type: ignore[arg-type]
-        )
+def test_a_blocking_failure_stops_downstream_assets(project: Path, banking: Banking) -> None:
+    texts = [
+        f"{t} Call me on +44 20 7946 0958." if i % 4 == 0 else t
+        for i, t in enumerate(banking.samples["text"].to_list())
+    ]
+    samples = banking.samples.with_columns(pl.Series("text", texts))
+    result = _materialize(project, samples, banking)
+    evaluations = {e.check_name: e for e in result.get_asset_check_evaluations()}
+    privacy = evaluations["privacy"]
+    assert not privacy.passed
+    assert privacy.severity == dg.AssetCheckSeverity.ERROR
+    assert privacy.metadata["observed"].value == pytest.approx(50.0)
+    assert privacy.metadata["threshold"].value == 0.0
+    materialized = {e.asset_key.path[-1] for e in result.get_asset_materialization_events()}
+    assert "synthetic_samples" in materialized
+    assert "student_checkpoint" not in materialized
+    assert not result.success

@@ -22,6 +22,7 @@ import numpy as np
 import polars as pl
 import pytest
 
+from benchmarks._synthesis_common import banking77_documents
 from factory.config import SynthesisConfig, TeacherConfig
 from factory.embedding import Embedder
 from factory.hashing import content_hash
@@ -78,17 +79,6 @@ def server(gguf: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lla
         yield running
 
 
-def _slice_docs(path: Path) -> pl.DataFrame:
-    raw = pl.read_csv(path)
-    docs = raw.select(
-        pl.col("text").map_elements(content_hash, return_dtype=pl.String).alias("doc_id"),
-        pl.col("text"),
-        pl.col("category").alias("label"),
-        pl.lit(None, dtype=pl.String).alias("answer"),
-    )
-    return docs.unique("doc_id", keep="first").sort("doc_id")
-
-
 def _labelled_train(docs: pl.DataFrame, minilm: Embedder) -> TrainSet:
     vectors = minilm.embed(docs["text"].to_list())
     labels = docs["label"].to_list()
@@ -108,7 +98,7 @@ def _centroids(train: TrainSet) -> dict[int, np.ndarray]:
 
 @pytest.fixture(scope="module")
 def bank(banking77_slice: Path, minilm: Embedder, gguf: Path) -> Bank:
-    docs = _slice_docs(banking77_slice)
+    docs = banking77_documents(banking77_slice)
     top = docs["label"].value_counts().sort(["count", "label"], descending=[True, False])
     first, second = top["label"][0], top["label"][1]
     texts = {

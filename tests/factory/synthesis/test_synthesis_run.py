@@ -93,6 +93,16 @@ def test_runs_repeat_and_seeds_differ_per_candidate() -> None:
     assert all(r["params"] == (0.8, 0.95, 80) for r in first.requests)
 
 
+def test_vectors_are_the_sample_texts_embedded_row_for_row() -> None:
+    emb = BagEmbedder()
+    result = _run(two_gaps(emb), FakeTeacher(), emb, kind="text")
+    texts = result.samples["text"].to_list()
+    assert len(set(texts)) >= 2
+    assert result.vectors.dtype == np.float32
+    assert result.vectors.shape == (len(texts), emb.dimension)
+    np.testing.assert_allclose(result.vectors, emb.embed(texts), rtol=0, atol=1e-6)
+
+
 def test_best_of_n_keeps_the_candidate_closest_to_the_target() -> None:
     emb = BagEmbedder()
     card = TOPICS["card_arrival"]
@@ -358,3 +368,4 @@ def test_progress_and_empty_input() -> None:
     empty = synthesize([], train, emb, teacher, SynthesisConfig(), TeacherConfig(), "text", "r")
     assert (empty.samples.height, empty.rejects.height, empty.stats["targets"]) == (0, 0, 0)
     assert empty.samples.columns == SYNTHETIC_SAMPLES.column_names
+    assert empty.vectors.shape == (0, emb.dimension)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sqlite3
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -12,6 +14,12 @@ from factory.teacher.budget import Prices, TokenBudget, estimate_tokens
 from factory.teacher.cache import ResponseCache, cache_key
 
 MSGS = [{"role": "user", "content": "Hi"}]
+
+
+def stored_keys(path: Path) -> set[str]:
+    """Every key in the cache file, read with SQLite itself."""
+    with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as db:
+        return {row[0] for row in db.execute("SELECT key FROM responses")}
 
 
 def test_answers_survive_a_reopen_and_the_first_answer_wins(tmp_path: Path) -> None:
@@ -26,7 +34,7 @@ def test_answers_survive_a_reopen_and_the_first_answer_wins(tmp_path: Path) -> N
     with ResponseCache(path) as cache:
         assert cache.get(key) == first
         assert len(cache) == 1
-        assert cache.keys() == {key}
+        assert stored_keys(path) == {key}
         assert cache.contains([key, "missing"]) == {key}
         assert cache.fact("response_format:fp") == "json_object"
         assert cache.fact("unknown") is None

@@ -10,22 +10,10 @@ import pytest
 from factory.config import TeacherConfig
 from factory.hashing import fingerprint, hash_file
 from factory.models import smollm2_gguf_path
-from factory.teacher import OpenAIChatTeacher, start_teacher
+from factory.teacher import OpenAIChatTeacher, local_token_counter, start_teacher
+from tests.factory.teacher.processes import server_pids
 
 MSGS = [{"role": "user", "content": "Name one colour."}]
-
-
-def server_pids(port: int) -> list[int]:
-    """PIDs of llama.cpp server processes listening on `port` (read from /proc)."""
-    pids = []
-    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
-        try:
-            argv = cmdline.read_bytes().split(b"\0")
-        except OSError:
-            continue
-        if b"factory.llama_server" in argv and str(port).encode() in argv:
-            pids.append(int(cmdline.parent.name))
-    return pids
 
 
 def _use_then_fail(cfg: TeacherConfig, gguf: Path, log_dir: Path, seen: list[int]) -> None:
@@ -56,5 +44,16 @@ def test_llama_cpp_teacher_is_seeded_verifiable_and_stopped(tmp_path: Path) -> N
     with pytest.raises(RuntimeError, match="boom"):
         _use_then_fail(TeacherConfig(), gguf, tmp_path, ports)
     assert len(ports) == 1
-    assert server_pids(ports[0]) == []
+    assert server_pids(ports[0]) == set()
     assert (tmp_path / "llama-server-smollm2.log").is_file()
+
+
+def test_local_token_counter_loads_the_vocab_quietly(capfd: pytest.CaptureFixture[str]) -> None:
+    try:
+        smollm2_gguf_path()
+    except Exception as exc:  # BackendError with the install hint
+        pytest.skip(f"SmolLM2 GGUF unavailable: {exc}")
+    count = local_token_counter(TeacherConfig())
+    assert count is not None
+    assert count("Name one colour.") > 0
+    assert capfd.readouterr().err == ""

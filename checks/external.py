@@ -1,0 +1,185 @@
+"""`factory check`: the quality suite on any dataset file, judged against any corpus file.
+
+Samples and corpus are Parquet, JSON Lines or CSV files with a `text` column and optionally
+`label` (and, for samples made by factory, its other columns). A corpus with a `split` column is
+judged by its `train` rows; otherwise all its rows are the reference. Rows that a pipeline run
+would filter for personal data or evaluation-set contamination are listed; nothing is changed.
+
+Example:
+    >>> outcome = check_files(Path("samples.jsonl"), Path("corpus.csv"), FactoryConfig())
+    ... # doctest: +SKIP
+    >>> outcome.exit_code  # doctest: +SKIP
+    0
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from checks.contamination import hit_reason
+from checks.gate import QualityGate, embedded_eval_sets
+from checks.measure import SampleSet
+from checks.reference import QualityReference, QualityTools
+from checks.suites import SuiteReport
+from factory.config import FactoryConfig
+from factory.errors import ConfigError, SchemaError
+
+__all__ = ["ExternalCheck", "check_files", "read_table", "report_rows"]
+
+_READERS = {".parquet": "parquet", ".jsonl": "jsonl", ".ndjson": "jsonl", ".csv": "csv"}
+
+
+@dataclass
+class ExternalCheck:
+    """The suite's report on a file, and the rows a pipeline run would filter (with reasons)."""
+
+    report: SuiteReport
+    flagged: pl.DataFrame  # row, sample_id, reason
+    samples: int
+    corpus_rows: int
+
+    @property
+    def exit_code(self) -> int:
+        """1 when a blocking check failed or any row would be filtered, else 0."""
+        return 1 if self.report.failed_blocking() or self.flagged.height else 0
+
+    def as_dict(self) -> dict[str, Any]:
+        """Plain JSON form: the report, the flagged rows and the exit code."""
+        return {
+            **self.report.as_dict(),
+            "samples": self.samples,
+            "corpus_rows": self.corpus_rows,
+            "flagged_rows": self.flagged.to_dicts(),
+            "exit_code": self.exit_code,
+        }
+
+
+def read_table(path: Path, what: str) -> pl.DataFrame:
+    """Read a Parquet, JSON Lines or CSV file that has a `text` column."""
+    path = Path(path)
+    if not path.is_file():
+        msg = f"{what} file {str(path)!r} does not exist; pass a Parquet, JSONL or CSV file"
+        raise ConfigError(msg)
+    kind = _READERS.get(path.suffix.lower())
+    if kind is None:
+        msg = (
+            f"{what} file {str(path)!r} has suffix {path.suffix!r}; expected one of "
+            f"{sorted(_READERS)}"
+        )
+        raise ConfigError(msg)
+    if kind == "parquet":
+        frame = pl.read_parquet(path)
+    elif kind == "jsonl":
+        frame = pl.read_ndjson(path, infer_schema_length=None)
+    else:
+        frame = pl.read_csv(path, infer_schema_length=10000)
+    if "text" not in frame.columns:
+        msg = f"{what} file {str(path)!r} has no `text` column; its columns are {frame.columns}"
+        raise SchemaError(msg)
+    return frame
+
+
+def check_files(
+    samples_path: Path,
+    corpus_path: Path,
+    config: FactoryConfig,
+    eval_set_paths: Sequence[Path] = (),
+) -> ExternalCheck:
+    """Run the whole suite on `samples_path` against `corpus_path`, as a pipeline run would."""
+    from checks.contamination import contamination_hits
+    from checks.privacy import pii_kinds
+    from factory.embedding import shared_embedder
+    from factory.hashing import content_hash
+
+    samples = _samples_frame(read_table(samples_path, "samples"))
+    corpus = read_table(corpus_path, "corpus")
+    if "split" in corpus.columns:
+        corpus = corpus.filter(pl.col("split") == "train")
+    corpus = corpus.filter(pl.col("text").is_not_null())
+    if corpus.height < 2:
+        msg = f"corpus {str(corpus_path)!r} has {corpus.height} usable rows; it needs at least 2"
+        raise SchemaError(msg)
+    corpus = corpus.with_columns(
+        pl.col("text").map_elements(content_hash, pl.String).alias("doc_id")
+    ).sort("doc_id")
+
+    embedder = shared_embedder(config.embedding)
+    checks = config.checks
+    lm = config.resolve(checks.reference_lm) if checks.reference_lm else None
+    tools = QualityTools(embedder, lm, config.home_dir / "cache", checks.fluency_max_tokens)
+    labels = corpus["label"].cast(pl.String).to_list() if "label" in corpus.columns else None
+    reference = QualityReference(
+        doc_ids=corpus["doc_id"].to_list(),
+        texts=corpus["text"].to_list(),
+        labels=labels or [None] * corpus.height,
+        groups=labels or [None] * corpus.height,
+        vectors=tools.embed(corpus["text"].to_list()),
+        embedder_fingerprint=str(getattr(embedder, "fingerprint", "")),
+        target_mix=config.gaps.target_mix,
+    )
+    specs = [*checks.eval_sets, *(str(p) for p in eval_set_paths)]
+    eval_sets = embedded_eval_sets(specs, tools, config.base_dir)
+    gate = QualityGate(
+        reference, eval_sets, checks, tools, label_top_k=config.synthesis.label_top_k
+    )
+    vectors = tools.embed(samples["text"].to_list())
+    report = gate.judge(SampleSet(samples, vectors))
+
+    texts = samples["text"].to_list()
+    reasons: list[str | None] = [
+        f"pii: holds {', '.join(kinds)}" if kinds else None for kinds in pii_kinds(texts)
+    ]
+    if eval_sets:
+        hits = contamination_hits(
+            texts, vectors, eval_sets, ngram=checks.contamination_ngram,
+            cosine=checks.contamination_cosine,
+        )  # fmt: skip
+        for i, hit in enumerate(hits):
+            if hit is not None and reasons[i] is None:
+                reasons[i] = hit_reason(hit, checks.contamination_cosine)
+    flagged = (
+        samples.select("sample_id")
+        .with_row_index("row")
+        .with_columns(pl.Series("reason", reasons, dtype=pl.String))
+        .filter(pl.col("reason").is_not_null())
+    )
+    return ExternalCheck(report, flagged, samples.height, corpus.height)
+
+
+def report_rows(report: SuiteReport) -> list[dict[str, str]]:
+    """One printable row per check: family, check, status, observed, threshold, blocking."""
+    rows = []
+    for c in report.checks:
+        word = "<=" if c.bound == "max" else ">="
+        rows.append(
+            {
+                "family": c.family,
+                "check": c.name,
+                "status": c.status,
+                "observed": "n/a" if c.observed is None else f"{c.observed:.4g}",
+                "threshold": "n/a" if c.threshold is None else f"{word} {c.threshold:.4g}",
+                "blocking": "yes" if c.blocking else "no",
+                "note": c.note if not c.applicable else c.derivation,
+            }
+        )
+    return rows
+
+
+def _samples_frame(frame: pl.DataFrame) -> pl.DataFrame:
+    frame = frame.with_columns(pl.col("text").cast(pl.String))
+    if "sample_id" not in frame.columns:
+        source = "id" if "id" in frame.columns else None
+        ids = (
+            frame[source].cast(pl.String)
+            if source
+            else pl.Series([f"row-{i:06d}" for i in range(frame.height)])
+        )
+        frame = frame.with_columns(ids.alias("sample_id"))
+    if "label" in frame.columns:
+        frame = frame.with_columns(pl.col("label").cast(pl.String))
+    return frame

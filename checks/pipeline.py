@@ -1,0 +1,133 @@
+"""The quality gate on the pipeline's own tables: what the Dagster checks and the release call.
+
+`pipeline_gate` builds (once per process, per corpus and check config) the `QualityGate` of a
+project: the train split of `corpus_documents` with its `document_embeddings`, clusters from
+`semantic_map`, the declared evaluation sets, and the project's caches. `judge_synthetic`
+judges `synthetic_samples` with it, storing each family's GX result and Data Docs under
+`<home>/quality`.
+
+Example:
+    >>> report = judge_synthetic(samples, corpus, embeddings, semantic_map, gaps, config,
+    ...                          run_name="run-1")  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import polars as pl
+
+from checks.gate import QualityGate, embedded_eval_sets
+from checks.measure import SampleSet
+from checks.reference import QualityTools, reference_from_tables
+from checks.suites import SuiteReport
+from factory.config import FactoryConfig
+from factory.hashing import fingerprint, frame_fingerprint
+
+if TYPE_CHECKING:
+    from factory.embedding import Embedder
+
+__all__ = ["judge_synthetic", "pipeline_gate", "quality_home"]
+
+_GATES: dict[str, QualityGate] = {}
+_LOCK = threading.Lock()
+_KEEP = 2
+
+
+def quality_home(config: FactoryConfig) -> Path:
+    """Where GX results, Data Docs and reports of a project live."""
+    return config.home_dir / "quality"
+
+
+def pipeline_gate(
+    corpus_documents: pl.DataFrame,
+    document_embeddings: pl.DataFrame,
+    semantic_map: pl.DataFrame | None,
+    config: FactoryConfig,
+    embedder: Embedder | None = None,
+) -> QualityGate:
+    """The project's gate, reused while the corpus, its vectors and check config are unchanged."""
+    from factory.embedding import shared_embedder
+
+    embedder = embedder or shared_embedder(config.embedding)
+    model = str(getattr(embedder, "fingerprint", ""))
+    key = fingerprint(
+        frame_fingerprint(corpus_documents, ["doc_id", "split"]),
+        frame_fingerprint(document_embeddings, ["doc_id", "model_fingerprint"]),
+        None if semantic_map is None else frame_fingerprint(semantic_map, ["doc_id", "cluster_id"]),
+        config.checks.model_dump(mode="json"),
+        config.gaps.target_mix,
+        config.synthesis.label_top_k,
+        model,
+        str(config.home_dir),
+    )
+    with _LOCK:
+        gate = _GATES.get(key)
+    if gate is not None:
+        return gate
+    checks = config.checks
+    reference = reference_from_tables(
+        corpus_documents,
+        document_embeddings,
+        semantic_map,
+        model_fingerprint=model or None,
+        target_mix=config.gaps.target_mix,
+    )
+    lm = config.resolve(checks.reference_lm) if checks.reference_lm else None
+    tools = QualityTools(embedder, lm, config.home_dir / "cache", checks.fluency_max_tokens)
+    eval_sets = embedded_eval_sets(checks.eval_sets, tools, config.base_dir)
+    gate = QualityGate(
+        reference, eval_sets, checks, tools, label_top_k=config.synthesis.label_top_k
+    )
+    with _LOCK:
+        if len(_GATES) >= _KEEP:
+            _GATES.pop(next(iter(_GATES)))
+        _GATES[key] = gate
+    return gate
+
+
+def judge_synthetic(
+    synthetic_samples: pl.DataFrame,
+    corpus_documents: pl.DataFrame,
+    document_embeddings: pl.DataFrame,
+    semantic_map: pl.DataFrame | None,
+    coverage_gaps: pl.DataFrame | None,
+    config: FactoryConfig,
+    *,
+    run_name: str,
+    embedder: Embedder | None = None,
+    data_docs: bool = True,
+) -> SuiteReport:
+    """Judge the accepted synthetic samples; store GX results (and Data Docs) under `run_name`."""
+    gate = pipeline_gate(corpus_documents, document_embeddings, semantic_map, config, embedder)
+    vectors = gate.tools.embed(synthetic_samples["text"].to_list())
+    gap_ids = None
+    if coverage_gaps is not None and coverage_gaps.height:
+        targeted = (
+            coverage_gaps.filter(pl.col("budget") > 0)
+            if "budget" in coverage_gaps.columns
+            else coverage_gaps
+        )
+        gap_ids = targeted["gap_id"].to_list()
+    validator = None
+    project = None
+    if data_docs:
+        from checks.datadocs import DocsProject
+
+        project = DocsProject(quality_home(config))
+        validator = project.validator(run_name)
+    report = gate.judge(SampleSet(synthetic_samples, vectors), gap_ids=gap_ids, validator=validator)
+    if project is not None:
+        index = project.index_url()
+        report.docs = {"index": index or ""}
+        for family, result in report.gx_results.items():
+            meta = result.get("factory_meta", {})
+            if meta.get("data_docs_page"):
+                report.docs[family] = meta["data_docs_page"]
+        out = project.results_dir(run_name) / "report.json"
+        out.write_text(json.dumps(report.as_dict(), indent=1, sort_keys=True, default=str) + "\n")
+        report.docs["report"] = str(out)
+    return report

@@ -1,0 +1,91 @@
+"""`factory check` on files made elsewhere: real banking77 rows pass; personal data fails it."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import polars as pl
+import pytest
+import yaml
+
+from tests.assets.test_cli import _factory
+
+
+@pytest.fixture(scope="module")
+def files(banking77_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """A 500-row corpus CSV and 125 other rows as samples (JSONL), both over all 77 intents
+    (train.csv is sorted by intent, so rows are taken at a stride), variants with personal data
+    and with leaked test items, and 200 test rows as an evaluation set."""
+    root = tmp_path_factory.mktemp("check-files")
+    train = pl.read_csv(banking77_dir / "train.csv").rename({"category": "label"})
+    train.gather_every(20).write_csv(root / "corpus.csv")
+    samples = train.gather_every(80, offset=7)
+    samples.write_ndjson(root / "samples.jsonl")
+    every_sixth = pl.int_range(pl.len()) % 6 == 0
+    samples.with_columns(
+        pl.when(every_sixth)
+        .then(pl.col("text") + " Write to me at sam.jones@example.org")
+        .otherwise(pl.col("text"))
+    ).write_parquet(root / "leaky.parquet")
+    test = pl.read_csv(banking77_dir / "test.csv").gather_every(15)
+    test.write_csv(root / "eval.csv")
+    leaked = test.head(12).rename({"category": "label"}).select(samples.columns)
+    pl.concat([samples, leaked]).write_csv(root / "leaked.csv")
+    (root / "factory.yaml").write_text(
+        yaml.safe_dump({"home": "proj", "checks": {"eval_sets": ["humaneval"]}})
+    )
+    return {p.stem: p for p in root.iterdir()}
+
+
+def test_real_rows_pass_with_a_table_and_json(files: dict[str, Path]) -> None:
+    out = files["samples"].parent / "report.json"
+    run = _factory(
+        "check", str(files["samples"]), "--corpus", str(files["corpus"]), "--json", str(out),
+        "--config", str(files["factory"]), cwd=files["samples"].parent,
+    )  # fmt: skip
+    assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-2000:]
+    assert "quality checks: 125 samples vs 501 rows" in run.stdout
+    assert "fluency" in run.stdout
+    assert "privacy" in run.stdout
+    report = json.loads(out.read_text())
+    assert report["exit_code"] == 0
+    assert report["flagged_rows"] == []
+    by_name = {c["name"]: c for c in report["checks"]}
+    assert by_name["contamination"]["applicable"]
+    assert by_name["label_consistency"]["applicable"]  # labels came with the file
+    assert by_name["target_cosine"]["status"] == "not applicable"
+    assert set(report["gx_results"]) == {
+        "bias", "coherence", "contamination", "diversity", "privacy"
+    }  # fmt: skip
+
+
+def test_personal_data_fails_and_lists_the_rows(files: dict[str, Path]) -> None:
+    run = _factory(
+        "check", str(files["leaky"]), "--corpus", str(files["corpus"]),
+        "--config", str(files["factory"]), cwd=files["leaky"].parent,
+    )  # fmt: skip
+    assert run.returncode == 1, run.stdout[-4000:] + run.stderr[-2000:]
+    assert "21 rows would be filtered" in run.stdout
+    assert "pii: holds email" in run.stdout
+    assert "blocking checks failed: privacy" in run.stdout
+
+
+def test_leaked_evaluation_items_are_listed(files: dict[str, Path]) -> None:
+    run = _factory(
+        "check", str(files["leaked"]), "--corpus", str(files["corpus"]),
+        "--eval-set", str(files["eval"]), "--config", str(files["factory"]),
+        cwd=files["leaked"].parent,
+    )  # fmt: skip
+    assert run.returncode == 1, run.stdout[-4000:] + run.stderr[-2000:]
+    flagged = [line for line in run.stdout.splitlines() if "same normalized text as eval" in line]
+    assert len(flagged) == 12
+
+
+def test_a_file_without_text_is_a_clear_error(files: dict[str, Path]) -> None:
+    bad = files["corpus"].parent / "bad.csv"
+    pl.DataFrame({"sentence": ["a", "b"]}).write_csv(bad)
+    run = _factory("check", str(bad), "--corpus", str(files["corpus"]), cwd=bad.parent)
+    assert run.returncode == 1
+    assert "has no `text` column" in run.stderr
+    assert "Traceback" not in run.stderr
