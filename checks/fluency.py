@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import os
 import sqlite3
-import sys
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import closing, contextmanager
@@ -32,6 +31,7 @@ from factory.errors import BackendError, ConfigError, FactoryError, SchemaError
 from factory.hashing import content_hash
 from factory.models import smollm2_gguf_path
 from factory.teacher import weights_hash
+from factory.teacher.launch import quiet_stderr
 
 __all__ = [
     "ReferenceLM",
@@ -73,20 +73,6 @@ def perplexity_from_logits(logits: np.ndarray, tokens: Sequence[int]) -> float:
     log_norm = np.log(np.exp(rows - top[:, None]).sum(axis=1, dtype=np.float64)) + top
     picked = rows[np.arange(n - 1), ids[1:]].astype(np.float64)
     return float(np.exp(np.mean(log_norm - picked)))
-
-
-@contextmanager
-def _quiet_stderr() -> Iterator[None]:
-    """Send file descriptor 2 to /dev/null (llama.cpp logs from C), restoring it after."""
-    sys.stderr.flush()
-    saved = os.dup(2)
-    try:
-        with open(os.devnull, "wb") as devnull:
-            os.dup2(devnull.fileno(), 2)
-        yield
-    finally:
-        os.dup2(saved, 2)
-        os.close(saved)
 
 
 class ReferenceLM:
@@ -140,7 +126,7 @@ class ReferenceLM:
                 )
                 raise BackendError(msg) from exc
             try:
-                with _quiet_stderr():
+                with quiet_stderr():
                     self._llm = llama_cpp.Llama(
                         model_path=str(self.model_path),
                         n_ctx=self.n_ctx,

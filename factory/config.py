@@ -587,10 +587,11 @@ class ChecksConfig(StrictModel):
         13, ge=3, description="Word n-gram length that counts as an evaluation-set match."
     )
     contamination_cosine: float = Field(
-        0.95,
+        0.98,
         gt=0.0,
         le=1.0,
-        description="Cosine to an evaluation item at or above which a text counts as a match.",
+        description="Cosine to an evaluation item at or above which a text counts as a match "
+        "(at 0.95, 15% of banking77 train rows match a test item: same-intent rewordings).",
     )
     pii_action: Literal["filter", "redact"] = Field(
         "filter",

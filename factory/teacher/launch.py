@@ -20,7 +20,13 @@ from factory.errors import ConfigError
 from factory.teacher.base import Teacher
 from factory.teacher.openai_chat import OpenAIChatTeacher, local_fingerprint
 
-__all__ = ["TEACHER_BACKENDS", "local_token_counter", "offline_fingerprint", "start_teacher"]
+__all__ = [
+    "TEACHER_BACKENDS",
+    "local_token_counter",
+    "offline_fingerprint",
+    "quiet_stderr",
+    "start_teacher",
+]
 
 
 def _local_weights(config: TeacherConfig) -> Path:
@@ -38,7 +44,7 @@ def offline_fingerprint(config: TeacherConfig) -> str | None:
 
 
 @contextlib.contextmanager
-def _quiet_stderr() -> Iterator[None]:
+def quiet_stderr() -> Iterator[None]:
     """Send stderr to /dev/null, file descriptor 2 (C writes) and `sys.stderr` (where
     llama-cpp-python's log callback prints) alike, restored on exit; exceptions still propagate."""
     sys.stderr.flush()
@@ -59,7 +65,7 @@ def local_token_counter(config: TeacherConfig) -> Callable[[str], int] | None:
     from llama_cpp import Llama
 
     path = str(_local_weights(config))
-    with _quiet_stderr():  # llama.cpp logs "n_ctx_seq ..." to stderr even when not verbose
+    with quiet_stderr():  # llama.cpp logs "n_ctx_seq ..." to stderr even when not verbose
         vocab = Llama(model_path=path, vocab_only=True, verbose=False)
 
     def count(text: str) -> int:
