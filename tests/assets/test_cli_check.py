@@ -33,7 +33,9 @@ def files(banking77_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> dict
     leaked = test.head(12).rename({"category": "label"}).select(samples.columns)
     pl.concat([samples, leaked]).write_csv(root / "leaked.csv")
     (root / "factory.yaml").write_text(
-        yaml.safe_dump({"home": "proj", "checks": {"eval_sets": ["humaneval"]}})
+        yaml.safe_dump(
+            {"home": "proj", "checks": {"eval_sets": ["humaneval"], "reference_rows": 200}}
+        )
     )
     return {p.stem: p for p in root.iterdir()}
 
