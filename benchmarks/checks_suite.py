@@ -14,7 +14,7 @@ evaluation set is HumanEval.
   tokenize, reset, eval, log-softmax NLL per distinct text, nothing else.
 
 Both sides are warmed up on 50 texts; repeats alternate the order; medians of `--repeats`.
-About 20 minutes on 2 cores at the defaults.
+Its run length on 2 cores is not measured yet (the reference LM dominates both sides).
 
     .venv/bin/python benchmarks/checks_suite.py [--sizes 1000 10000] [--repeats 3]
 

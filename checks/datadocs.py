@@ -27,9 +27,14 @@ import pandas as pd
 import checks.expectations  # noqa: F401  (registers the custom expectations)
 from factory.hashing import hash_file
 
-__all__ = ["DocsProject"]
+__all__ = ["DocsProject", "results_dir"]
 
 _SAFE = re.compile(r"[^A-Za-z0-9_.-]+")
+
+
+def results_dir(root: Path, run_name: str) -> Path:
+    """Where the result JSON files of run `run_name` lie under a project `root`."""
+    return Path(root) / "results" / _SAFE.sub("_", run_name)
 
 
 class DocsProject:
@@ -52,7 +57,7 @@ class DocsProject:
 
     def results_dir(self, run_name: str) -> Path:
         """Where the result JSON files of run `run_name` are written."""
-        return self.root / "results" / _SAFE.sub("_", run_name)
+        return results_dir(self.root, run_name)
 
     def validator(
         self, run_name: str

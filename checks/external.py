@@ -21,10 +21,10 @@ from typing import Any
 
 import polars as pl
 
-from checks.contamination import hit_reason
 from checks.gate import QualityGate, embedded_eval_sets
 from checks.measure import SampleSet
 from checks.reference import QualityReference, QualityTools
+from checks.row_filters import screening_reasons
 from checks.suites import SuiteReport
 from factory.config import FactoryConfig
 from factory.errors import ConfigError, SchemaError
@@ -91,8 +91,6 @@ def check_files(
     eval_set_paths: Sequence[Path] = (),
 ) -> ExternalCheck:
     """Run the whole suite on `samples_path` against `corpus_path`, as a pipeline run would."""
-    from checks.contamination import contamination_hits
-    from checks.privacy import pii_kinds
     from factory.embedding import shared_embedder
     from factory.hashing import content_hash
 
@@ -110,8 +108,7 @@ def check_files(
 
     embedder = shared_embedder(config.embedding)
     checks = config.checks
-    lm = config.resolve(checks.reference_lm) if checks.reference_lm else None
-    tools = QualityTools(embedder, lm, config.home_dir / "cache", checks.fluency_max_tokens)
+    tools = QualityTools.from_config(config, embedder)
     labels = corpus["label"].cast(pl.String).to_list() if "label" in corpus.columns else None
     reference = QualityReference(
         doc_ids=corpus["doc_id"].to_list(),
@@ -130,18 +127,7 @@ def check_files(
     vectors = tools.embed(samples["text"].to_list())
     report = gate.judge(SampleSet(samples, vectors))
 
-    texts = samples["text"].to_list()
-    reasons: list[str | None] = [
-        f"pii: holds {', '.join(kinds)}" if kinds else None for kinds in pii_kinds(texts)
-    ]
-    if eval_sets:
-        hits = contamination_hits(
-            texts, vectors, eval_sets, ngram=checks.contamination_ngram,
-            cosine=checks.contamination_cosine,
-        )  # fmt: skip
-        for i, hit in enumerate(hits):
-            if hit is not None and reasons[i] is None:
-                reasons[i] = hit_reason(hit, checks.contamination_cosine)
+    reasons = screening_reasons(samples["text"].to_list(), vectors, eval_sets, checks)
     flagged = (
         samples.select("sample_id")
         .with_row_index("row")

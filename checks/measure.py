@@ -13,6 +13,7 @@ Example:
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import partial
@@ -172,7 +173,9 @@ def size_matched_rates(
     """
     if reference.size < 2 or rows < 2:
         return {}
-    draws = _subsets(reference.size, rows)
+    from checks.spread import random_subsets
+
+    draws = random_subsets(reference.size, rows, _BASELINE_DRAWS)
     rates = [near_duplicate_rate(reference.vectors[d], config.duplicate_cosine) for d in draws]
     out = {"duplicate_rate": (float(np.median(rates)), len(draws[0]))}
     if any(g is not None for g in reference.groups):
@@ -426,12 +429,6 @@ def _mix_drift(samples: SampleSet, reference: QualityReference) -> Measurement:
     )
 
 
-def _subsets(size: int, rows: int) -> list[np.ndarray]:
-    rng = np.random.default_rng(0)
-    take = min(rows, size)
-    return [np.sort(rng.choice(size, take, replace=False)) for _ in range(_BASELINE_DRAWS)]
-
-
 def _mean(mask: np.ndarray) -> float:
     return float(np.mean(mask)) if mask.size else 0.0
 
@@ -443,8 +440,4 @@ def _ratio(value: float, base: float) -> float | None:
 
 
 def _counts(values: Sequence[str | None]) -> dict[str, int]:
-    out: dict[str, int] = {}
-    for v in values:
-        key = "none" if v is None else v
-        out[key] = out.get(key, 0) + 1
-    return dict(sorted(out.items(), key=lambda kv: -kv[1]))
+    return dict(Counter("none" if v is None else v for v in values).most_common())

@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import threading
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
@@ -30,7 +30,7 @@ from factory.hashing import fingerprint, frame_fingerprint
 if TYPE_CHECKING:
     from factory.embedding import Embedder
 
-__all__ = ["judge_synthetic", "pipeline_gate", "quality_home"]
+__all__ = ["judge_synthetic", "pipeline_gate", "quality_home", "stored_checks"]
 
 _GATES: dict[str, QualityGate] = {}
 _LOCK = threading.Lock()
@@ -76,8 +76,7 @@ def pipeline_gate(
         model_fingerprint=model or None,
         target_mix=config.gaps.target_mix,
     )
-    lm = config.resolve(checks.reference_lm) if checks.reference_lm else None
-    tools = QualityTools(embedder, lm, config.home_dir / "cache", checks.fluency_max_tokens)
+    tools = QualityTools.from_config(config, embedder)
     eval_sets = embedded_eval_sets(checks.eval_sets, tools, config.base_dir)
     gate = QualityGate(
         reference, eval_sets, checks, tools, label_top_k=config.synthesis.label_top_k
@@ -131,3 +130,13 @@ def judge_synthetic(
         out.write_text(json.dumps(report.as_dict(), indent=1, sort_keys=True, default=str) + "\n")
         report.docs["report"] = str(out)
     return report
+
+
+def stored_checks(config: FactoryConfig, run_name: str) -> list[dict[str, Any]] | None:
+    """The check results `judge_synthetic` stored for run `run_name`, or None if it did not run."""
+    from checks.datadocs import results_dir
+
+    path = results_dir(quality_home(config), run_name) / "report.json"
+    if not path.is_file():
+        return None
+    return list(json.loads(path.read_text(encoding="utf-8"))["checks"])

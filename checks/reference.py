@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -24,6 +25,7 @@ import polars as pl
 from factory.errors import SchemaError
 
 if TYPE_CHECKING:
+    from factory.config import FactoryConfig
     from factory.embedding import Embedder
 
 __all__ = ["QualityReference", "QualityTools", "corpus_reference", "reference_from_tables"]
@@ -85,15 +87,12 @@ class QualityReference:
 
     def group_of(self, doc_id: str) -> str | None:
         """The group of train document `doc_id` (None when unknown)."""
-        index = self._index()
-        return self.groups[index[doc_id]] if doc_id in index else None
+        row = self._doc_index.get(doc_id)
+        return None if row is None else self.groups[row]
 
-    def _index(self) -> dict[str, int]:
-        cached = self.__dict__.get("_doc_index")
-        if cached is None:
-            cached = {d: i for i, d in enumerate(self.doc_ids)}
-            object.__setattr__(self, "_doc_index", cached)
-        return cached  # type: ignore[no-any-return]
+    @cached_property
+    def _doc_index(self) -> dict[str, int]:
+        return {d: i for i, d in enumerate(self.doc_ids)}
 
     def subset_rows(self, limit: int) -> np.ndarray:
         """Indices of the first `limit` rows (rows are in doc_id, i.e. content-hash, order)."""
@@ -149,6 +148,13 @@ class QualityTools:
         self.cache_dir = cache_dir
         self.fluency_max_tokens = fluency_max_tokens
         self._lm: Any = None
+
+    @classmethod
+    def from_config(cls, config: FactoryConfig, embedder: Embedder) -> QualityTools:
+        """The tools a project's config names; caches in `<home>/cache`."""
+        checks = config.checks
+        lm = config.resolve(checks.reference_lm) if checks.reference_lm else None
+        return cls(embedder, lm, config.home_dir / "cache", checks.fluency_max_tokens)
 
     @property
     def reference_lm(self) -> Any:

@@ -34,6 +34,7 @@ __all__ = [
     "filter_samples",
     "redact_samples",
     "rejection_reasons",
+    "screening_reasons",
     "text_key",
 ]
 
@@ -67,31 +68,16 @@ def rejection_reasons(
 
     `eval_sets` are the declared evaluation sets with their vectors, shape (m, d) each.
     """
-    from checks.contamination import contamination_hits, hit_reason
-    from checks.privacy import pii_kinds
-
     vectors = _check_vectors(samples, sample_vectors)
     texts: list[str | None] = samples["text"].to_list()
     achieved: list[float | None] = samples["achieved_cosine"].to_list()
     reasons: list[str | None] = [
         _text_reason(t, c, config) for t, c in zip(texts, achieved, strict=True)
     ]
-    if config.pii_action == "filter":
-        for i, kinds in enumerate(pii_kinds(texts)):
-            if reasons[i] is None and kinds:
-                reasons[i] = f"pii: holds {', '.join(kinds)}"
-    if eval_sets:
-        live = [i for i, r in enumerate(reasons) if r is None]
-        hits = contamination_hits(
-            [texts[i] for i in live],
-            vectors[live],
-            eval_sets,
-            ngram=config.contamination_ngram,
-            cosine=config.contamination_cosine,
-        )
-        for i, hit in zip(live, hits, strict=True):
-            if hit is not None:
-                reasons[i] = hit_reason(hit, config.contamination_cosine)
+    screened = screening_reasons(
+        texts, vectors, eval_sets, config, pii=config.pii_action == "filter", skip=reasons
+    )
+    reasons = [r if r is not None else found for r, found in zip(reasons, screened, strict=True)]
 
     corpus_keys = {text_key(t) for t in corpus_texts if t}
     live = [i for i, r in enumerate(reasons) if r is None]
@@ -138,6 +124,40 @@ def filter_samples(
     accepted = tagged.filter(pl.col("reason").is_null()).drop("reason")
     rejects = tagged.filter(pl.col("reason").is_not_null())
     return SYNTHETIC_SAMPLES.validate(accepted), SYNTHETIC_REJECTS.validate(rejects)
+
+
+def screening_reasons(
+    texts: Sequence[str | None],
+    vectors: np.ndarray,
+    eval_sets: Sequence[tuple[EvalSet, np.ndarray]],
+    config: ChecksConfig,
+    *,
+    pii: bool = True,
+    skip: Sequence[str | None] | None = None,
+) -> list[str | None]:
+    """Per text, `pii: ...` or `contamination: ...` when it holds personal data or matches an
+    evaluation item, else None; rows whose `skip` entry is set are not examined."""
+    from checks.contamination import contamination_hits, hit_reason
+    from checks.privacy import pii_kinds
+
+    reasons: list[str | None] = [None] * len(texts)
+    if pii:
+        for i, kinds in enumerate(pii_kinds(texts)):
+            if kinds and (skip is None or skip[i] is None):
+                reasons[i] = f"pii: holds {', '.join(kinds)}"
+    live = [i for i, r in enumerate(reasons) if r is None and (skip is None or skip[i] is None)]
+    if eval_sets and live:
+        hits = contamination_hits(
+            [texts[i] for i in live],
+            vectors[live],
+            eval_sets,
+            ngram=config.contamination_ngram,
+            cosine=config.contamination_cosine,
+        )
+        for i, hit in zip(live, hits, strict=True):
+            if hit is not None:
+                reasons[i] = hit_reason(hit, config.contamination_cosine)
+    return reasons
 
 
 def redact_samples(samples: pl.DataFrame) -> pl.DataFrame:

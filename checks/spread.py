@@ -29,7 +29,12 @@ import numpy as np
 from checks.metrics import unit_rows
 from factory.errors import ConfigError
 
-__all__ = ["size_matched_baseline", "size_matched_texts_baseline", "vendi_score"]
+__all__ = [
+    "random_subsets",
+    "size_matched_baseline",
+    "size_matched_texts_baseline",
+    "vendi_score",
+]
 
 _ZERO = 1e-12  # eigenvalue shares below this (of a total of 1) are rounding noise
 
@@ -52,7 +57,7 @@ def vendi_score(vectors: np.ndarray) -> float:
     return float(np.exp(-np.sum(shares * np.log(shares))))
 
 
-def _subsets(total: int, n: int, draws: int, seed: int) -> list[np.ndarray]:
+def random_subsets(total: int, n: int, draws: int, seed: int = 0) -> list[np.ndarray]:
     """`draws` sorted row-index subsets of size min(n, total); one if that is all, none if 0."""
     if draws < 1:
         msg = f"draws must be >= 1, got {draws}; use 5 for a stable median"
@@ -87,7 +92,7 @@ def size_matched_baseline(
         True
     """
     reference = np.asarray(reference)
-    values = [metric(reference[idx]) for idx in _subsets(len(reference), n, draws, seed)]
+    values = [metric(reference[idx]) for idx in random_subsets(len(reference), n, draws, seed)]
     return float(np.median(values)) if values else float("nan")
 
 
@@ -110,5 +115,5 @@ def size_matched_texts_baseline(
         >>> size_matched_texts_baseline(partial(distinct_n, n=1), texts, 4)
         0.375
     """
-    values = [metric([texts[i] for i in idx]) for idx in _subsets(len(texts), n, draws, seed)]
+    values = [metric([texts[i] for i in idx]) for idx in random_subsets(len(texts), n, draws, seed)]
     return float(np.median(values)) if values else float("nan")

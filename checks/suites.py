@@ -27,6 +27,7 @@ from checks.expectations import ExpectQualityMetricAtLeast, ExpectQualityMetricA
 from checks.measure import Measurement
 from checks.specs import FAMILIES, SPECS, CheckSpec, check_names
 from checks.thresholds import Threshold
+from factory.errors import FactoryError
 
 __all__ = ["CheckResult", "SuiteReport", "build_suite", "run_suites", "suite_frame"]
 
@@ -212,7 +213,13 @@ def _result(
     blocking: Collection[str],
 ) -> CheckResult:
     measurement = measured.get(spec.metric)
-    applicable = _applicable(measurement, threshold) and spec.name in verdicts
+    applicable = _applicable(measurement, threshold)
+    if applicable and spec.name not in verdicts:
+        msg = (
+            f"the Great Expectations result of family {spec.family!r} has no verdict for check "
+            f"{spec.name!r}; is checks.expectations imported and the suite complete?"
+        )
+        raise FactoryError(msg)
     note = ""
     if measurement is not None and measurement.note:
         note = measurement.note
