@@ -17,6 +17,7 @@ from rich.table import Table
 
 from factory.config import FactoryConfig, config_keys, load_config
 from factory.errors import FactoryError
+from factory.storage import table_path
 
 __all__ = ["app", "main"]
 
@@ -72,11 +73,22 @@ def run(
             "tokens synthesis would spend, and how many are already cached.",
         ),
     ] = False,
+    round_number: Annotated[
+        int,
+        typer.Option(
+            "--round",
+            "-r",
+            min=1,
+            help="Failure-loop round: 1 maps the corpus and fills its gaps; N > 1 targets the "
+            "validation failures of round N-1's student (run round N-1 first).",
+        ),
+    ] = 1,
 ) -> None:
     """Materialize the asset graph through the project's persistent Dagster instance."""
     import dagster as dg
 
     from assets.definitions import ALL_ASSETS, ALL_CHECKS, build_resources
+    from assets.rounds import add_round
 
     cfg = _load(config)
     _prepare_instance(cfg, config)
@@ -87,14 +99,20 @@ def run(
             raise FactoryError("--dry-run plans the whole synthesis; drop --select")
         plan = dg.AssetSelection.assets("synthesis_plan")
         selection = plan.upstream().required_multi_asset_neighbors()
+        if round_number > 1:
+            selection = selection - _unpartitioned()  # type: ignore[operator]
+    elif round_number > 1 and not select:
+        selection = _round_assets()
     with dg.DagsterInstance.get() as instance:
+        key = add_round(instance, round_number) if _selects_rounds(selection) else None
         result = dg.materialize(
             [*ALL_ASSETS, *([] if dry_run else ALL_CHECKS)],
             instance=instance,
             resources=build_resources(config_path),
             selection=selection,  # type: ignore[arg-type]
+            partition_key=key,
             raise_on_error=False,
-            tags={"factory/source": "cli"},
+            tags={"factory/source": "cli", **({"factory/round": key} if key else {})},
             run_config={"loggers": {"console": {"config": {"log_level": "INFO"}}}},
         )
     if not result.success:
@@ -113,12 +131,51 @@ def run(
         console.print(
             f"check {evaluation.check_name} on {evaluation.asset_key.to_user_string()}: {verdict}"
         )
-    console.print(f"outputs in {cfg.home_dir}")
-    release = cfg.home_dir / "tables" / "dataset_release.parquet"
+    console.print(f"outputs in {cfg.home_dir} (round {round_number})")
+    release = table_path(cfg.home_dir, "dataset_release", str(round_number))
     if "dataset_release" in done and release.exists():
         import polars as pl
 
         console.print(f"report: {pl.read_parquet(release)['report_path'][0]}")
+
+
+def _selects_rounds(selection: object) -> bool:
+    """Whether `selection` (None: everything) holds an asset partitioned by round."""
+    import dagster as dg
+
+    from assets.definitions import defs
+
+    if selection is None:
+        return True
+    graph = defs.resolve_asset_graph()
+    chosen = (
+        selection
+        if isinstance(selection, dg.AssetSelection)
+        else dg.AssetSelection.from_coercible(selection)  # type: ignore[arg-type]
+    )
+    return any(graph.get(key).partitions_def is not None for key in chosen.resolve(graph))
+
+
+def _round_assets() -> object:
+    """The assets partitioned by round (with their checks): what a later round re-runs."""
+    import dagster as dg
+
+    from assets.definitions import ALL_ASSETS
+    from assets.rounds import ROUNDS
+
+    keys = [key for asset in ALL_ASSETS for key in asset.keys if asset.partitions_def == ROUNDS]
+    return dg.AssetSelection.assets(*keys)
+
+
+def _unpartitioned() -> object:
+    """The corpus, embedding and map assets, which every round shares."""
+    import dagster as dg
+
+    from assets.definitions import ALL_ASSETS
+    from assets.rounds import ROUNDS
+
+    keys = [key for asset in ALL_ASSETS for key in asset.keys if asset.partitions_def != ROUNDS]
+    return dg.AssetSelection.assets(*keys)
 
 
 def _print_estimate(result: object) -> None:
@@ -179,21 +236,28 @@ def status(config: ConfigOption = None) -> None:
     cfg = _load(config)
     _prepare_instance(cfg, config)
     table = Table(title=f"factory status ({cfg.home_dir})")
-    for column in ("asset", "materialized", "data version", "rows", "run"):
+    for column in ("asset", "round", "materialized", "data version", "rows", "run"):
         table.add_column(column)
     graph = defs.resolve_asset_graph()
     with dg.DagsterInstance.get() as instance:
         for key in sorted(graph.get_all_asset_keys(), key=lambda k: k.to_user_string()):
             event = instance.get_latest_materialization_event(key)
             if event is None or event.asset_materialization is None:
-                table.add_row(key.to_user_string(), "never", "", "", "")
+                table.add_row(key.to_user_string(), "", "never", "", "", "")
                 continue
             mat = event.asset_materialization
             rows = mat.metadata.get("dagster/row_count")
             version = mat.tags.get("dagster/data_version", "") if mat.tags else ""
             when = _format_time(event.timestamp)
             row_text = str(rows.value) if rows is not None else ""
-            table.add_row(key.to_user_string(), when, version[:12], row_text, event.run_id[:8])
+            table.add_row(
+                key.to_user_string(),
+                mat.partition or "",
+                when,
+                version[:12],
+                row_text,
+                event.run_id[:8],
+            )
     console.print(table)
 
 
@@ -328,6 +392,68 @@ def config_keys_command(
         return
     for key, description in config_keys().items():
         console.print(f"[bold]{key}[/]: {description}", highlight=False)
+
+
+experiment_app = typer.Typer(
+    help="Experiments that measure what the factory's parts are worth.", no_args_is_help=True
+)
+app.add_typer(experiment_app, name="experiment")
+
+
+@experiment_app.command("utility")
+def experiment_utility(
+    config: Annotated[
+        Path, typer.Option("--config", "-c", help="Experiment config, e.g. examples/utility.yaml.")
+    ],
+    quick: Annotated[
+        bool,
+        typer.Option("--quick", help="The light classifier student and the quick N (2 cores)."),
+    ] = False,
+    json_out: Annotated[
+        Path | None, typer.Option("--json", help="Write the per-condition results as JSON here.")
+    ] = None,
+    work: Annotated[
+        Path | None,
+        typer.Option(
+            "--work",
+            help="Work folder (teacher cache, outcomes, students); default "
+            "<home>/experiments/utility. A rerun there makes no teacher calls.",
+        ),
+    ] = None,
+) -> None:
+    """Does gap targeting pay? Train one student on train only, + untargeted, + gap-targeted and
+    + an adversarial round of synthetic rows; print accuracy with 95% intervals over seeds."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
+    from factory.experiments import (
+        load_experiment_config,
+        markdown_report,
+        plot_conditions,
+        run_utility,
+        summarize,
+        write_json,
+    )
+
+    cfg = load_experiment_config(config)
+    mode = "quick" if quick else "full"
+    columns = (BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress("{task.description}", *columns, console=console, transient=True) as bars:
+        tasks: dict[str, object] = {}
+
+        def progress(step: str, done: int, total: int) -> None:
+            if step not in tasks:
+                tasks[step] = bars.add_task(step, total=total)
+            bars.update(tasks[step], completed=done, total=total)  # type: ignore[arg-type]
+
+        result = run_utility(cfg, mode, work, progress)
+    summaries = summarize(result.outcomes)
+    console.print(markdown_report(summaries), highlight=False, markup=False)
+    png = plot_conditions(
+        summaries, result.work_dir / f"utility-{mode}.png", f"utility experiment ({mode})"
+    )
+    console.print(f"plot: {png}; {result.seconds:.0f} s", highlight=False)
+    if json_out is not None:
+        console.print(f"results written to {write_json(result, json_out)}", highlight=False)
 
 
 def main() -> None:

@@ -1,5 +1,7 @@
 """The one `dg.Definitions` of the project; `workspace.yaml` and the CLI load it."""
 
+import warnings
+
 import dagster as dg
 
 from assets.corpus import corpus
@@ -10,7 +12,8 @@ from assets.lineage_step import quality_recorder
 from assets.map import semantic_map_and_clusters
 from assets.release import dataset_release
 from assets.resources import FactoryResource, TeacherResource
-from assets.students import student_checkpoint
+from assets.rounds import ROUNDS
+from assets.students import student_checkpoint, student_evaluation
 from assets.synthesis import synthesis_plan, synthetic_samples_and_rejects
 from checks.dagster_checks import build_quality_checks
 
@@ -24,9 +27,14 @@ ALL_ASSETS = [
     synthesis_plan,
     synthetic_samples_and_rejects,
     student_checkpoint,
+    student_evaluation,
     dataset_release,
 ]
-ALL_CHECKS = build_quality_checks("synthetic_samples", record=quality_recorder())
+with warnings.catch_warnings():  # a partitioned check spec is a Dagster preview feature
+    warnings.simplefilter("ignore", dg.PreviewWarning)
+    ALL_CHECKS = build_quality_checks(
+        "synthetic_samples", record=quality_recorder(), partitions_def=ROUNDS
+    )
 
 
 def build_resources(config_path: str | None = None) -> dict[str, object]:

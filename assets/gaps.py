@@ -8,18 +8,19 @@ from assets.lineage_step import lineage_step
 from assets.metadata import markdown_table, table_metadata
 from assets.metadata_images import image_metadata
 from assets.resources import FactoryResource
+from assets.rounds import ROUNDS, current_round, previous_failures
 from factory.config import FactoryConfig
 from factory.errors import FactoryError
 from factory.hashing import content_hash, fingerprint, frame_fingerprint
 from factory.schemas import COVERAGE_GAPS
 from factory.vectors import vectors_for
 
-__all__ = ["GAPS_CODE_VERSION", "coverage_gaps"]
+__all__ = ["GAPS_CODE_VERSION", "coverage_gaps", "gap_plot_stem"]
 
-GAPS_CODE_VERSION = "gaps-v2"
+GAPS_CODE_VERSION = "gaps-v3"
 
 
-@dg.asset(group_name="gaps", code_version=GAPS_CODE_VERSION)
+@dg.asset(group_name="gaps", code_version=GAPS_CODE_VERSION, partitions_def=ROUNDS)
 def coverage_gaps(
     context: dg.AssetExecutionContext,
     factory: FactoryResource,
@@ -28,7 +29,11 @@ def coverage_gaps(
     corpus_documents: pl.DataFrame,
     document_embeddings: pl.DataFrame,
 ) -> dg.Output[pl.DataFrame]:
-    """Where the corpus is thin: ranked gaps of five kinds with anchors, targets and budgets."""
+    """Where the corpus is thin: ranked gaps of five kinds with anchors, targets and budgets.
+
+    Round 1 looks for every configured kind; round k > 1 only for student-failure gaps, from the
+    validation failures of round k-1's student.
+    """
     from factory.gaps import find_gaps, gap_points
     from factory.gaps.inputs import read_evaluation
     from factory.mapping import plot_map, write_interactive_map
@@ -42,20 +47,30 @@ def coverage_gaps(
         )
         labelled = corpus_documents.filter(pl.col("label").is_not_null())
         labels = dict(zip(labelled["doc_id"].to_list(), labelled["label"].to_list(), strict=True))
+        round_number = current_round(context)
+        gaps_config = config.gaps
         evaluation = None
-        if config.gaps.evaluation_path:
+        if round_number > 1:
+            evaluation = previous_failures(factory.home, round_number)
+            gaps_config = gaps_config.model_copy(update={"kinds": ["student_failure"]})
+            failed = evaluation.filter(~pl.col("correct")).height
+            context.log.info(
+                f"round {round_number}: {failed} of {evaluation.height} validation documents "
+                f"failed by round {round_number - 1}'s student"
+            )
+        elif config.gaps.evaluation_path:
             evaluation = read_evaluation(config.resolve(config.gaps.evaluation_path))
         found = find_gaps(
             semantic_map,
             vectors,
             clusters,
-            config.gaps,
+            gaps_config,
             reference=reference,
             labels=labels or None,
             evaluation=evaluation,
         )
         gaps = found.gaps
-        params = config.gaps.model_dump(mode="json")
+        params = {**gaps_config.model_dump(mode="json"), "round": round_number}
         step.params = params
         version = fingerprint(
             GAPS_CODE_VERSION,
@@ -68,12 +83,13 @@ def coverage_gaps(
         step.output("coverage_gaps", gaps, COVERAGE_GAPS, version)
         points = gap_points(gaps, semantic_map)
         plots = factory.home / "plots"
+        stem = gap_plot_stem(round_number)
         png = plot_map(
             semantic_map,
             clusters,
             points,
-            plots / "coverage_gaps.png",
-            f"{gaps.height} gaps by rank (marker by kind)",
+            plots / f"{stem}.png",
+            f"round {round_number}: {gaps.height} gaps by rank (marker by kind)",
         )
         texts = dict(
             zip(
@@ -87,8 +103,8 @@ def coverage_gaps(
             clusters,
             texts,
             points,
-            plots / "coverage_gaps.html",
-            f"{gaps.height} gaps",
+            plots / f"{stem}.html",
+            f"round {round_number}: {gaps.height} gaps",
         )
     for note in found.notes:
         context.log.info(note)
@@ -115,9 +131,15 @@ def coverage_gaps(
             "proposed_by_kind": dg.MetadataValue.json(found.proposed),
             "notes": dg.MetadataValue.md("\n".join(f"- {n}" for n in found.notes) or "none"),
             "radius": round(found.radius, 4),
+            "round": round_number,
             "total_budget": int(gaps["budget"].sum()) if gaps.height else 0,
         },
     )
+
+
+def gap_plot_stem(round_number: int) -> str:
+    """File stem of a round's gap map under `HOME/plots` (round 1 keeps the plain name)."""
+    return "coverage_gaps" if round_number == 1 else f"coverage_gaps_round{round_number}"
 
 
 def _reference(

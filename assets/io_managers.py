@@ -12,19 +12,23 @@ __all__ = ["LanceIOManager", "ParquetIOManager"]
 
 
 class ParquetIOManager(dg.ConfigurableIOManager):
-    """Stores each asset's polars frame as `HOME/tables/<asset>.parquet`."""
+    """Stores each asset's polars frame as `HOME/tables/<asset>.parquet`; a partitioned asset
+    (a failure-loop round) as `HOME/tables/<asset>/<partition>.parquet`."""
 
     factory: dg.ResourceDependency[FactoryResource]
 
     def handle_output(self, context: dg.OutputContext, obj: pl.DataFrame) -> None:
-        path = write_table(self.factory.home, _table_name(context.asset_key), obj)
+        partition = context.asset_partition_key if context.has_asset_partitions else None
+        path = write_table(self.factory.home, _table_name(context.asset_key), obj, partition)
         context.add_output_metadata({"path": dg.MetadataValue.path(str(path))})
 
     def load_input(self, context: dg.InputContext) -> pl.DataFrame:
-        frame = read_table(self.factory.home, _table_name(context.asset_key))
+        partition = context.asset_partition_key if context.has_asset_partitions else None
+        frame = read_table(self.factory.home, _table_name(context.asset_key), partition)
         if frame is None:
             name = context.asset_key.to_user_string()
-            msg = f"table {name!r} was never written; materialize it first"
+            where = f" partition {partition!r}" if partition is not None else ""
+            msg = f"table {name!r}{where} was never written; materialize it first"
             raise FactoryError(msg)
         return frame
 

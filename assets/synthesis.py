@@ -11,6 +11,7 @@ import polars as pl
 from assets.lineage_step import lineage_step
 from assets.metadata import markdown_table, table_metadata
 from assets.resources import FactoryResource, TeacherResource
+from assets.rounds import ROUNDS, current_round
 from factory.config import FactoryConfig
 from factory.hashing import fingerprint, frame_fingerprint
 from factory.schemas import SYNTHESIS_PLAN, SYNTHETIC_REJECTS, SYNTHETIC_SAMPLES
@@ -25,8 +26,8 @@ __all__ = [
     "teacher_cache_path",
 ]
 
-PLAN_CODE_VERSION = "synthesis-plan-v1"
-SYNTHESIS_CODE_VERSION = "synthesis-v3"
+PLAN_CODE_VERSION = "synthesis-plan-v2"
+SYNTHESIS_CODE_VERSION = "synthesis-v4"
 
 
 def teacher_cache_path(config: FactoryConfig) -> Any:
@@ -86,7 +87,7 @@ def plan_estimate(
             cache.close()
 
 
-@dg.asset(group_name="synthesis", code_version=PLAN_CODE_VERSION)
+@dg.asset(group_name="synthesis", code_version=PLAN_CODE_VERSION, partitions_def=ROUNDS)
 def synthesis_plan(
     context: dg.AssetExecutionContext,
     factory: FactoryResource,
@@ -114,9 +115,12 @@ def synthesis_plan(
             int(c): np.asarray(v, dtype=np.float32)
             for c, v in zip(clusters["cluster_id"], clusters["centroid"].to_list(), strict=True)
         }
-        targets = build_plan(coverage_gaps, train, config.synthesis, config.task.kind, centroids)
+        round_number = current_round(context)
+        targets = build_plan(
+            coverage_gaps, train, config.synthesis, config.task.kind, centroids, round_number
+        )
         plan = plan_frame(targets, train.vectors.shape[1])
-        params = config.synthesis.model_dump(mode="json")
+        params = {**config.synthesis.model_dump(mode="json"), "round": round_number}
         step.params = params
         version = fingerprint(
             PLAN_CODE_VERSION,
@@ -139,6 +143,7 @@ def synthesis_plan(
             "stages": dg.MetadataValue.md(markdown_table(stages, stages.columns, rows=20)),
             "estimate": dg.MetadataValue.json(estimate.as_dict()),
             "estimate_text": dg.MetadataValue.md(estimate.describe().replace("\n", "  \n")),
+            "round": round_number,
         },
     )
 
@@ -157,6 +162,7 @@ def synthesis_plan(
             group_name="synthesis",
         ),
     },
+    partitions_def=ROUNDS,
 )
 def synthetic_samples_and_rejects(
     context: dg.AssetExecutionContext,
@@ -169,7 +175,7 @@ def synthetic_samples_and_rejects(
     """Realize the plan with the teacher (cached, budgeted), verify, filter, keep the best."""
     from checks.gate import embedded_eval_sets
     from checks.reference import QualityTools
-    from checks.row_filters import filter_samples
+    from checks.row_filters import expected_language, filter_samples
     from factory.embedding import shared_embedder
     from factory.synthesis import prompt_template_hash, synthesize, targets_from_frame
     from factory.teacher.cache import ResponseCache
@@ -209,13 +215,15 @@ def synthetic_samples_and_rejects(
         eval_sets = embedded_eval_sets(
             config.checks.eval_sets, QualityTools(embedder), config.base_dir
         )
+        corpus_texts = set(corpus_documents["text"].to_list())
         accepted, filtered = filter_samples(
             result.samples,
             result.vectors,
             corpus_vectors,
-            set(corpus_documents["text"].to_list()),
+            corpus_texts,
             config.checks,
             eval_sets,
+            expected_language(config.checks, corpus_texts),
         )
         rejects = pl.concat([SYNTHETIC_REJECTS.validate(result.rejects), filtered]).sort(
             "sample_id"
@@ -260,6 +268,8 @@ def synthetic_samples_and_rejects(
             "completion_tokens": int(stats.get("completion_tokens", 0)),
             "mean_achieved_cosine": float(accepted["achieved_cosine"].mean() or 0.0),
             "stopped": str(stats.get("stopped") or "no"),
+            "round": current_round(context),
+            "adversarial": int((accepted["method"] == "adversarial").sum()),
             "stats": dg.MetadataValue.json(_plain(stats)),
         },
     )

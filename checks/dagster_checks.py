@@ -67,9 +67,12 @@ def check_result(result: Any, asset_key: str, docs: dict[str, str]) -> dg.AssetC
 
 
 def build_quality_checks(
-    asset_key: str = "synthetic_samples", record: Recorder | None = None
+    asset_key: str = "synthetic_samples",
+    record: Recorder | None = None,
+    partitions_def: dg.PartitionsDefinition | None = None,
 ) -> list[dg.AssetChecksDefinition]:
-    """One multi-asset check (`quality_gates`) reporting every quality check on `asset_key`."""
+    """One multi-asset check (`quality_gates`) reporting every quality check on `asset_key`;
+    `partitions_def` must be the asset's own (each partition is judged on its own)."""
     upstream = ["corpus_documents", "document_embeddings", "semantic_map", "coverage_gaps"]
     specs = [
         dg.AssetCheckSpec(
@@ -78,6 +81,7 @@ def build_quality_checks(
             description=_description(name),
             blocking=True,
             additional_deps=upstream,
+            partitions_def=partitions_def,
         )
         for name in SPECS
     ]

@@ -1,10 +1,11 @@
 """Row filters for synthetic samples: each rejected row gets one reason.
 
 Filters run in this order and the first that fires names the reason (`category: details`):
-`empty`, `too_short`, `too_long`, `off_target`, `pii`, `contamination`, `corpus_copy`,
-`duplicate`. Duplicates are judged against samples accepted earlier in `sample_id` order, so the
-result is deterministic. With `checks.pii_action: redact`, personal data is replaced in the text
-(`[EMAIL]`, ...) instead of rejecting the row (`redact_samples`).
+`empty`, `too_short`, `too_long`, `off_target`, `language` (when the expected language is given:
+a text detected in another one), `pii`, `contamination`, `corpus_copy`, `duplicate`. Duplicates
+are judged against samples accepted earlier in `sample_id` order, so the result is deterministic.
+With `checks.pii_action: redact`, personal data is replaced in the text (`[EMAIL]`, ...) instead
+of rejecting the row (`redact_samples`).
 
 Example:
     >>> accepted, rejects = filter_samples(samples, vectors, corpus_vectors, corpus_texts,
@@ -31,6 +32,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "REJECT_CATEGORIES",
+    "expected_language",
     "filter_samples",
     "redact_samples",
     "rejection_reasons",
@@ -43,6 +45,7 @@ REJECT_CATEGORIES = (
     "too_short",
     "too_long",
     "off_target",
+    "language",
     "pii",
     "contamination",
     "corpus_copy",
@@ -63,10 +66,12 @@ def rejection_reasons(
     corpus_texts: Iterable[str],
     config: ChecksConfig,
     eval_sets: Sequence[tuple[EvalSet, np.ndarray]] = (),
+    language: str | None = None,
 ) -> list[str | None]:
     """Per row of `samples` (in its order), the reason it is rejected, or None when accepted.
 
-    `eval_sets` are the declared evaluation sets with their vectors, shape (m, d) each.
+    `eval_sets` are the declared evaluation sets with their vectors, shape (m, d) each;
+    `language` the expected language code (None: no language filter).
     """
     vectors = _check_vectors(samples, sample_vectors)
     texts: list[str | None] = samples["text"].to_list()
@@ -74,6 +79,8 @@ def rejection_reasons(
     reasons: list[str | None] = [
         _text_reason(t, c, config) for t, c in zip(texts, achieved, strict=True)
     ]
+    if language is not None:
+        reasons = _language_reasons(texts, reasons, language)
     screened = screening_reasons(
         texts, vectors, eval_sets, config, pii=config.pii_action == "filter", skip=reasons
     )
@@ -105,6 +112,7 @@ def filter_samples(
     corpus_texts: list[str] | set[str],
     config: ChecksConfig,
     eval_sets: Sequence[tuple[EvalSet, np.ndarray]] = (),
+    language: str | None = None,
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Split `samples` into (accepted, rejects), both sorted by `sample_id`.
 
@@ -116,7 +124,7 @@ def filter_samples(
     if config.pii_action == "redact":
         samples = redact_samples(samples)
     reasons = rejection_reasons(
-        samples, sample_vectors, corpus_vectors, corpus_texts, config, eval_sets
+        samples, sample_vectors, corpus_vectors, corpus_texts, config, eval_sets, language
     )
     tagged = samples.with_columns(pl.Series("reason", reasons, dtype=pl.String)).sort(
         "sample_id", maintain_order=True
@@ -124,6 +132,31 @@ def filter_samples(
     accepted = tagged.filter(pl.col("reason").is_null()).drop("reason")
     rejects = tagged.filter(pl.col("reason").is_not_null())
     return SYNTHETIC_SAMPLES.validate(accepted), SYNTHETIC_REJECTS.validate(rejects)
+
+
+def expected_language(config: ChecksConfig, corpus_texts: Iterable[str]) -> str | None:
+    """`checks.language`, else the dominant language of (up to `reference_rows`, in sorted
+    order) corpus texts; None when no language is detected."""
+    from checks.language import detect_languages, dominant_language
+
+    if config.language:
+        return config.language
+    sample = sorted(t for t in corpus_texts if t)[: config.reference_rows]
+    return dominant_language(detect_languages(sample))
+
+
+def _language_reasons(
+    texts: Sequence[str | None], reasons: list[str | None], language: str
+) -> list[str | None]:
+    from checks.language import detect_languages
+
+    live = [i for i, r in enumerate(reasons) if r is None]
+    found = detect_languages([texts[i] for i in live])
+    out = list(reasons)
+    for i, code in zip(live, found, strict=True):
+        if code is not None and code != language:
+            out[i] = f"language: detected {code!r}, expected {language!r}"
+    return out
 
 
 def screening_reasons(

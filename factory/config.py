@@ -480,8 +480,19 @@ class SynthesisConfig(StrictModel):
 
 
 class StudentConfig(StrictModel):
-    """The student model and its LoRA fine-tune."""
+    """The student model: a fine-tuned causal LM (LoRA or full) or a linear head on embeddings."""
 
+    backend: Literal["llm", "classifier"] = Field(
+        "llm",
+        description="llm: fine-tune a causal LM (base_model) on the training texts; classifier: "
+        "train a linear softmax head on the embedder's vectors (task.kind classification only).",
+    )
+    method: Literal["lora", "full"] = Field(
+        "lora",
+        description="llm backend: lora trains a LoRA adapter (lora_r, lora_alpha) and saves only "
+        "it; full trains and saves every weight (a full fine-tune usually wants a learning_rate "
+        "about 10x lower, e.g. 2e-5).",
+    )
     base_model: str | None = Field(
         None,
         description="Hugging Face causal LM folder or GGUF file; default SmolLM2-135M-Instruct "
@@ -497,6 +508,18 @@ class StudentConfig(StrictModel):
         64, ge=1, description="Validation documents used for held-out perplexity."
     )
     seed: int = Field(0, description="Training seed.")
+    head_epochs: int = Field(
+        30, ge=1, description="classifier backend: passes over the training vectors."
+    )
+    head_batch_size: int = Field(
+        64, ge=1, description="classifier backend: vectors per optimizer step."
+    )
+    head_learning_rate: float = Field(
+        1e-2, gt=0, description="classifier backend: AdamW learning rate (constant)."
+    )
+    head_weight_decay: float = Field(
+        1e-4, ge=0, description="classifier backend: AdamW decoupled weight decay."
+    )
 
 
 class ChecksConfig(StrictModel):

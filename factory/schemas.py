@@ -22,6 +22,7 @@ __all__ = [
     "DOCUMENT_EMBEDDINGS",
     "SEMANTIC_MAP",
     "STUDENT_CHECKPOINT",
+    "STUDENT_EVALUATION",
     "SYNTHESIS_PLAN",
     "SYNTHETIC_REJECTS",
     "SYNTHETIC_SAMPLES",
@@ -228,6 +229,12 @@ SYNTHESIS_PLAN = TableSchema(
             nullable=True,
         ),
         Column("step", pl.Float64, "perturb: step along the direction", nullable=True),
+        Column("round", pl.Int64, "failure-loop round the target belongs to (1 = first)"),
+        Column(
+            "failure_doc_ids",
+            pl.List(pl.String),
+            "adversarial: the validation documents the student failed that the target answers",
+        ),
     ),
 )
 
@@ -264,6 +271,12 @@ SYNTHETIC_SAMPLES = TableSchema(
         Column("sampling_params", pl.String, "JSON of temperature, top_p, max_tokens"),
         Column("seed", pl.Int64, "seed of the kept candidate's request"),
         Column("curriculum_stage", pl.Int64, "stage of the curriculum (0 = first)"),
+        Column("round", pl.Int64, "failure-loop round that made it (1 = first)"),
+        Column(
+            "failure_doc_ids",
+            pl.List(pl.String),
+            "adversarial: the previous round's failed validation documents it answers",
+        ),
         Column("run_id", pl.String, "Dagster run that made it"),
     ),
 )
@@ -276,16 +289,63 @@ SYNTHETIC_REJECTS = TableSchema(
 STUDENT_CHECKPOINT = TableSchema(
     "student_checkpoint",
     (
-        Column("checkpoint_path", pl.String, "folder with the LoRA adapter"),
-        Column("checkpoint_hash", pl.String, "SHA-256 over the adapter files"),
-        Column("base_model_fingerprint", pl.String, "hash of the base model weights"),
+        Column("checkpoint_path", pl.String, "folder with the checkpoint (adapter, model or head)"),
+        Column("checkpoint_hash", pl.String, "SHA-256 over the checkpoint files"),
+        Column("backend", pl.String, "llm (causal LM, LoRA or full) or classifier (linear head)"),
+        Column("round", pl.Int64, "failure-loop round (1 = first)"),
+        Column(
+            "base_model_fingerprint",
+            pl.String,
+            "hash of the base model weights (the embedder's fingerprint for a head)",
+        ),
         Column("training_data_version", pl.String, "fingerprint of the training rows"),
         Column("hyperparameters", pl.String, "JSON of the training parameters"),
         Column("train_rows", pl.Int64, "real train rows used"),
         Column("synthetic_rows", pl.Int64, "synthetic rows used"),
         Column("steps", pl.Int64, "optimizer steps taken"),
-        Column("perplexity_before", pl.Float64, "validation perplexity of the base model"),
-        Column("perplexity_after", pl.Float64, "validation perplexity after fine-tuning"),
+        Column(
+            "perplexity_before",
+            pl.Float64,
+            "validation perplexity of the base model (llm backend)",
+            nullable=True,
+        ),
+        Column(
+            "perplexity_after",
+            pl.Float64,
+            "validation perplexity after fine-tuning (llm backend)",
+            nullable=True,
+        ),
+    ),
+)
+
+STUDENT_EVALUATION = TableSchema(
+    "student_evaluation",
+    (
+        Column("model", pl.String, "student (the trained checkpoint) or base (its starting point)"),
+        Column("split", pl.String, "validation or test"),
+        Column("doc_id", pl.String, "the evaluated corpus document"),
+        Column("task_kind", pl.String, "text, classification or qa (which metric `correct` feeds)"),
+        Column("reference", pl.String, "the true label or answer", nullable=True),
+        Column(
+            "prediction",
+            pl.String,
+            "the predicted label (constrained decoding or the head) or generated answer",
+            nullable=True,
+        ),
+        Column(
+            "correct",
+            pl.Boolean,
+            "prediction matches reference (label equality; normalized exact match for qa); "
+            "null for task kind text",
+            nullable=True,
+        ),
+        Column(
+            "nll",
+            pl.Float64,
+            "summed next-token NLL of the example's training text (causal LM only)",
+            nullable=True,
+        ),
+        Column("tokens", pl.Int64, "tokens scored for nll (causal LM only)", nullable=True),
     ),
 )
 

@@ -1,4 +1,7 @@
-"""Tables on disk: one Parquet file per table under `HOME/tables`, written atomically."""
+"""Tables on disk: one Parquet file per table under `HOME/tables`, written atomically.
+
+A partitioned table keeps one file per partition: `HOME/tables/<name>/<partition>.parquet`.
+"""
 
 from __future__ import annotations
 
@@ -9,14 +12,17 @@ import polars as pl
 __all__ = ["read_table", "table_path", "write_table"]
 
 
-def table_path(home: Path, name: str) -> Path:
-    """Where table `name` lives under the project home."""
-    return Path(home) / "tables" / f"{name}.parquet"
+def table_path(home: Path, name: str, partition: str | None = None) -> Path:
+    """Where table `name` (or its `partition`) lives under the project home."""
+    tables = Path(home) / "tables"
+    if partition is None:
+        return tables / f"{name}.parquet"
+    return tables / name / f"{partition}.parquet"
 
 
-def write_table(home: Path, name: str, frame: pl.DataFrame) -> Path:
+def write_table(home: Path, name: str, frame: pl.DataFrame, partition: str | None = None) -> Path:
     """Write `frame` as table `name` (temp file, then rename) and return its path."""
-    path = table_path(home, name)
+    path = table_path(home, name, partition)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
     frame.write_parquet(tmp)
@@ -24,7 +30,7 @@ def write_table(home: Path, name: str, frame: pl.DataFrame) -> Path:
     return path
 
 
-def read_table(home: Path, name: str) -> pl.DataFrame | None:
-    """Table `name`, or None when it has never been written."""
-    path = table_path(home, name)
+def read_table(home: Path, name: str, partition: str | None = None) -> pl.DataFrame | None:
+    """Table `name` (or its `partition`), or None when it has never been written."""
+    path = table_path(home, name, partition)
     return pl.read_parquet(path) if path.exists() else None

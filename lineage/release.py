@@ -115,7 +115,8 @@ def _student_text(report: ReportInfo) -> str:
         return "No student was trained in this run."
     fmt = "{:.4g}"
     text = (
-        f"{s['base_model']} fine-tuned with LoRA for {s['lora_steps']:,} steps: {s['metric']} "
+        f"{s['base_model']} fine-tuned with {s.get('method', 'LoRA')} for {s['lora_steps']:,} "
+        f"steps: {s['metric']} "
         f"{fmt.format(s['before'])} before → {fmt.format(s['after'])} after"
     )
     if s.get("eval_rows") is not None:
@@ -182,7 +183,7 @@ def _context(
         ("coverage gaps", f"{len(report.gaps):,}"),
         ("samples accepted", f"{report.samples_accepted:,}"),
         ("samples rejected", f"{report.samples_rejected:,}"),
-        ("LoRA steps", f"{student['lora_steps']:,}" if student else "no student trained"),
+        ("training steps", f"{student['lora_steps']:,}" if student else "no student trained"),
         (
             f"{student['metric']} before → after" if student else "student metric",
             f"{student['before']:.4g} → {student['after']:.4g}" if student else "not measured",

@@ -80,6 +80,8 @@ class StudentEntry(TypedDict):
     after: float
     eval_rows: NotRequired[int]
     checkpoint_hash: NotRequired[str]
+    method: NotRequired[str]
+    """How it was trained, in words (default "LoRA")."""
 
 
 @dataclass

@@ -132,6 +132,8 @@ class PlannedTarget:
     direction_kind: str | None = None
     stage: int = 0
     order: int = 0
+    round: int = 1
+    failure_doc_ids: tuple[str, ...] = ()
 
     @property
     def stage_name(self) -> str:
@@ -174,6 +176,7 @@ def _target(
     **steer: Any,
 ) -> PlannedTarget:
     sims = train.vectors[shown] @ point if shown else np.zeros(1, dtype=np.float32)
+    failures = tuple(gap["evidence_doc_ids"] or ()) if gap["kind"] == STUDENT_FAILURE else ()
     return PlannedTarget(
         target_id=fingerprint("synthesis-target", gap["gap_id"], method, index)[:16],
         gap_id=gap["gap_id"],
@@ -185,6 +188,7 @@ def _target(
         parent_doc_ids=[train.doc_ids[r] for r in shown],
         label=label,
         target_cosine=float(np.clip(sims.max(), -1.0, 1.0)),
+        failure_doc_ids=failures,
         **steer,
     )
 
@@ -287,8 +291,15 @@ def build_plan(
     config: SynthesisConfig,
     task_kind: str,
     centroids: dict[int, np.ndarray] | None = None,
+    round_number: int = 1,
 ) -> list[PlannedTarget]:
-    """Targets for every gap with a budget, by technique, in curriculum order."""
+    """Targets for every gap with a budget, by technique, in curriculum order.
+
+    `round_number` is the failure-loop round the plan serves; every target records it.
+    """
+    if round_number < 1:
+        msg = f"round_number must be 1 or more (rounds count from 1); got {round_number}"
+        raise FactoryError(msg)
     _check_kind(task_kind)
     gaps = COVERAGE_GAPS.validate(gaps).sort(["rank", "gap_id"]).filter(pl.col("budget") > 0)
     if gaps.height and gaps["target"].dtype.size != train.vectors.shape[1]:  # type: ignore[attr-defined]
@@ -308,7 +319,7 @@ def build_plan(
             targets += _perturbed(gap, train, rows, task_kind, config, centroids or {}, attribute)
         else:
             targets += _interpolated(gap, method, train, rows, task_kind, config)
-    return _curriculum(targets)
+    return [replace(t, round=round_number) for t in _curriculum(targets)]
 
 
 def plan_frame(targets: list[PlannedTarget], dimension: int | None = None) -> pl.DataFrame:
@@ -333,6 +344,8 @@ def plan_frame(targets: list[PlannedTarget], dimension: int | None = None) -> pl
             "direction": t.direction.tolist() if t.direction is not None else None,
             "direction_kind": t.direction_kind,
             "step": t.step,
+            "round": t.round,
+            "failure_doc_ids": list(t.failure_doc_ids),
         }
         for t in targets
     ]
@@ -366,6 +379,8 @@ def targets_from_frame(frame: pl.DataFrame) -> list[PlannedTarget]:
                 direction_kind=row["direction_kind"],
                 stage=row["curriculum_stage"],
                 order=row["plan_order"],
+                round=row["round"],
+                failure_doc_ids=tuple(row["failure_doc_ids"] or ()),
             )
         )
     return out

@@ -296,6 +296,8 @@ def _provenance(
         "prompt_template_hash": run.template_hash,
         "sampling_params": sampling_params(run.teacher),
         "curriculum_stage": target.stage,
+        "round": target.round,
+        "failure_doc_ids": list(target.failure_doc_ids),
         "run_id": run.run_id,
     }
 

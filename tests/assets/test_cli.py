@@ -64,8 +64,8 @@ def test_dry_run_plans_synthesis_without_calling_the_teacher(tmp_path: Path) -> 
     assert "(teacher tokenizer)" in out
     assert "may stop at the cap of 1,000 tokens" in out
     tables = tmp_path / "proj" / "tables"
-    assert (tables / "synthesis_plan.parquet").is_file()
-    assert not (tables / "synthetic_samples.parquet").exists()
+    assert (tables / "synthesis_plan" / "1.parquet").is_file()
+    assert not (tables / "synthetic_samples").exists()
     assert not (tmp_path / "proj" / "cache" / "teacher-responses.sqlite").exists()
     assert not (tmp_path / "proj" / "logs").exists() or not list(
         (tmp_path / "proj" / "logs").glob("llama-server-*.log")
@@ -171,7 +171,7 @@ def test_probes_from_the_real_teacher_feed_coverage_gaps(tmp_path: Path) -> None
     config.write_text(yaml.safe_dump(settings))
     gaps = _factory("run", "--config", str(config), "--select=coverage_gaps", cwd=tmp_path)
     assert gaps.returncode == 0, gaps.stderr[-3000:]
-    table = pl.read_parquet(tmp_path / "proj" / "tables" / "coverage_gaps.parquet")
+    table = pl.read_parquet(tmp_path / "proj" / "tables" / "coverage_gaps" / "1.parquet")
     assert table.height >= 1
     probe_ids = {r for row in table["evidence_doc_ids"].to_list() for r in row}
     assert probe_ids <= {content_hash(r["text"]) for r in rows}

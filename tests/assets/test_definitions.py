@@ -29,3 +29,17 @@ def test_every_asset_has_code_version_group_and_description() -> None:
 
 def test_definitions_validate() -> None:
     dg.Definitions.validate_loadable(defs)
+
+
+def test_rounds_partition_every_layer_from_the_gaps_on() -> None:
+    from assets.rounds import ROUNDS
+
+    graph = defs.resolve_asset_graph()
+    partitioned = {
+        k.to_user_string() for k in graph.get_all_asset_keys() if graph.get(k).partitions_def
+    }
+    assert partitioned == {
+        "coverage_gaps", "synthesis_plan", "synthetic_samples", "synthetic_rejects",
+        "student_checkpoint", "student_evaluation", "dataset_release",
+    }  # fmt: skip
+    assert all(graph.get(dg.AssetKey(k)).partitions_def == ROUNDS for k in partitioned)

@@ -1,7 +1,8 @@
 """The whole graph, end to end, with the real models on small slices (one run per corpus).
 
 Each corpus is materialized once per test session through `dg.materialize` on a persistent
-instance; the tests below read what that run wrote.
+instance; the tests below read what that run wrote. banking77 also runs a second failure-loop
+round on the same instance.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import pytest
 import yaml
 
 from assets.definitions import ALL_ASSETS, ALL_CHECKS, build_resources
+from assets.rounds import ROUNDS, add_round
 from lineage import Ledger
 
 SMALL_RUN = {
@@ -35,12 +37,19 @@ class PipelineRun:
     result: dg.ExecuteInProcessResult
     home: Path
     config: dict[str, object]
+    round: int = 1
 
-    def table(self, name: str) -> pl.DataFrame:
-        return pl.read_parquet(self.home / "tables" / f"{name}.parquet")
+    def table(self, name: str, round_number: int | None = None) -> pl.DataFrame:
+        tables = self.home / "tables"
+        if (tables / f"{name}.parquet").is_file():  # not partitioned by round
+            return pl.read_parquet(tables / f"{name}.parquet")
+        return pl.read_parquet(tables / name / f"{round_number or self.round}.parquet")
 
 
-def _materialize(root: Path, config: dict[str, object]) -> PipelineRun:
+ROUND_ASSETS = [key for a in ALL_ASSETS if a.partitions_def == ROUNDS for key in a.keys]
+
+
+def _materialize(root: Path, config: dict[str, object], round_number: int = 1) -> PipelineRun:
     root.mkdir(parents=True, exist_ok=True)
     path = root / "factory.yaml"
     path.write_text(yaml.safe_dump(config))
@@ -50,9 +59,11 @@ def _materialize(root: Path, config: dict[str, object]) -> PipelineRun:
             [*ALL_ASSETS, *ALL_CHECKS],
             resources=build_resources(str(path)),
             instance=instance,
+            selection=ROUND_ASSETS if round_number > 1 else None,
+            partition_key=add_round(instance, round_number),
             raise_on_error=True,
         )
-    return PipelineRun(result, root / "home", config)
+    return PipelineRun(result, root / "home", config, round_number)
 
 
 @pytest.fixture(scope="session")
@@ -78,6 +89,12 @@ def banking_run(tmp_path_factory: pytest.TempPathFactory, banking77_dir: Path) -
     return _materialize(root, config)
 
 
+@pytest.fixture(scope="session")
+def banking_round2(banking_run: PipelineRun) -> PipelineRun:
+    """Round 2 on banking77: gaps from round 1's validation failures, adversarial samples."""
+    return _materialize(banking_run.home.parent, banking_run.config, round_number=2)
+
+
 RUNS = ["stdlib_run", "banking_run"]
 
 
@@ -91,7 +108,7 @@ def test_every_layer_materialized_with_counts(run: PipelineRun) -> None:
     assert keys == {
         "corpus_documents", "corpus_quarantine", "document_embeddings", "semantic_map",
         "clusters", "coverage_gaps", "synthesis_plan", "synthetic_samples", "synthetic_rejects",
-        "student_checkpoint", "dataset_release",
+        "student_checkpoint", "student_evaluation", "dataset_release",
     }  # fmt: skip
     docs = run.table("corpus_documents")
     assert run.table("semantic_map").height == docs.height
@@ -145,6 +162,7 @@ def test_every_quality_check_recorded_and_no_blocking_failure(run: PipelineRun) 
 def test_student_trained_and_perplexity_reported(run: PipelineRun) -> None:
     student = run.table("student_checkpoint").row(0, named=True)
     assert student["steps"] == 3
+    assert (student["backend"], student["round"]) == ("llm", 1)
     assert student["perplexity_before"] > 1.0
     assert student["perplexity_after"] > 1.0
     assert Path(student["checkpoint_path"]).is_dir()
@@ -168,13 +186,13 @@ def test_lineage_recorded_for_every_materialization(run: PipelineRun) -> None:
     ledger = Ledger(run.home / "provenance" / "ledger.jsonl")
     assert ledger.verify().ok
     assets = [r["body"]["asset"] for r in ledger.records("materialization")]
-    assert len(assets) == 8
+    assert len(assets) == 9
     assert "synthetic_samples" in assets
     assert "dataset_release" in assets
     lines = (run.home / "provenance" / "openlineage.jsonl").read_text().splitlines()
     events = [json.loads(line) for line in lines]
     kinds = [e["eventType"] for e in events]
-    assert kinds.count("START") == kinds.count("COMPLETE") == 8
+    assert kinds.count("START") == kinds.count("COMPLETE") == 9
 
 
 def test_rerunning_synthesis_makes_no_teacher_call(stdlib_run: PipelineRun) -> None:
@@ -186,6 +204,7 @@ def test_rerunning_synthesis_makes_no_teacher_call(stdlib_run: PipelineRun) -> N
             resources=build_resources(str(root / "factory.yaml")),
             instance=instance,
             selection=["synthetic_samples", "synthetic_rejects"],
+            partition_key="1",
             raise_on_error=True,
         )
     (event,) = [
@@ -197,3 +216,66 @@ def test_rerunning_synthesis_makes_no_teacher_call(stdlib_run: PipelineRun) -> N
     assert metadata["teacher_calls"].value == 0
     assert metadata["cache_hits"].value > 0
     assert stdlib_run.table("synthetic_samples")["sample_id"].equals(before["sample_id"])
+
+
+def test_student_evaluated_on_validation_and_test_with_its_base(run: PipelineRun) -> None:
+    evaluation = run.table("student_evaluation")
+    per_split = run.config["student"]["eval_documents"]  # type: ignore[index]
+    for model in ("student", "base"):
+        for split in ("validation", "test"):
+            part = evaluation.filter((pl.col("model") == model) & (pl.col("split") == split))
+            assert 1 <= part.height <= per_split, (model, split)
+    docs = run.table("corpus_documents")
+    split_of = dict(zip(docs["doc_id"], docs["split"], strict=True))
+    pairs = zip(evaluation["doc_id"], evaluation["split"], strict=True)
+    assert all(split_of[doc] == split for doc, split in pairs)
+    if run.config.get("task", {}).get("kind") == "classification":  # type: ignore[union-attr]
+        labels = set(docs.filter(pl.col("split") == "train")["label"])
+        assert evaluation["correct"].null_count() == 0
+        assert set(evaluation["prediction"]) <= labels  # constrained to the label set
+        assert evaluation["correct"].to_list() == [
+            p == r for p, r in zip(evaluation["prediction"], evaluation["reference"], strict=True)
+        ]
+    else:
+        assert evaluation["correct"].null_count() == evaluation.height
+        assert (evaluation["nll"] > 0).all()
+
+
+def test_round_two_answers_round_one_failures_with_adversarial_rows(
+    banking_round2: PipelineRun,
+) -> None:
+    run = banking_round2
+    keys = {e.asset_key.to_user_string() for e in run.result.get_asset_materialization_events()}
+    assert keys == {
+        "coverage_gaps", "synthesis_plan", "synthetic_samples", "synthetic_rejects",
+        "student_checkpoint", "student_evaluation", "dataset_release",
+    }  # fmt: skip
+    first = run.table("student_evaluation", 1)
+    failed = set(
+        first.filter(
+            (pl.col("model") == "student") & (pl.col("split") == "validation") & ~pl.col("correct")
+        )["doc_id"]
+    )
+    assert failed, "round 1's student failed nothing; the loop has nothing to answer"
+    gaps = run.table("coverage_gaps", 2)
+    assert gaps.height >= 1
+    assert set(gaps["kind"]) == {"student_failure"}
+    samples = run.table("synthetic_samples", 2)
+    assert samples.height >= 1
+    assert set(samples["method"]) == {"adversarial"}
+    assert set(samples["round"]) == {2}
+    for row in samples.iter_rows(named=True):
+        assert row["failure_doc_ids"], row["sample_id"]
+        assert set(row["failure_doc_ids"]) <= failed
+    round_one = run.table("synthetic_samples", 1)
+    student = run.table("student_checkpoint", 2).row(0, named=True)
+    assert student["round"] == 2
+    assert student["synthetic_rows"] == len(set(round_one["sample_id"]) | set(samples["sample_id"]))
+    ledger = Ledger(run.home / "provenance" / "ledger.jsonl")
+    assert ledger.verify().ok
+    gap_records = [
+        r["body"]
+        for r in ledger.records("materialization")
+        if r["body"]["asset"] == "coverage_gaps"
+    ]
+    assert [r["params"]["round"] for r in gap_records] == [1, 2]

@@ -49,6 +49,8 @@ def build_samples(
                 "sampling_params": ['{"temperature": 0.8}'] * n,
                 "seed": list(range(n)),
                 "curriculum_stage": [0] * n,
+                "round": [1] * n,
+                "failure_doc_ids": [[] for _ in range(n)],
                 "run_id": ["test-run"] * n,
             },
             schema={c.name: c.dtype for c in SYNTHETIC_SAMPLES.columns},

@@ -11,6 +11,7 @@ import pytest
 import yaml
 
 from assets.resources import FactoryResource
+from assets.rounds import ROUNDS, add_round
 from checks.dagster_checks import build_quality_checks
 from checks.specs import DEFAULT_BLOCKING, SPECS
 from factory.schemas import DOCUMENT_EMBEDDINGS, vector_dtype
@@ -31,13 +32,16 @@ def _embeddings(banking: Banking) -> pl.DataFrame:
     )
 
 
-def _graph(samples: pl.DataFrame, banking: Banking) -> list[dg.AssetsDefinition]:
-    """Stand-ins for the upstream layers, and a downstream asset that must not run on failure."""
+def _graph(
+    samples: pl.DataFrame, banking: Banking, rounds: dg.PartitionsDefinition | None = None
+) -> list[dg.AssetsDefinition]:
+    """Stand-ins for the upstream layers, and a downstream asset that must not run on failure;
+    with `rounds`, the samples, gaps and downstream asset are partitioned like the pipeline's."""
     embeddings = _embeddings(banking)
     semantic = banking.corpus.select("doc_id").with_columns(pl.lit(0).alias("cluster_id"))
     gaps = pl.DataFrame({"gap_id": ["gap-test"], "budget": [10]})
 
-    @dg.asset
+    @dg.asset(partitions_def=rounds)
     def synthetic_samples() -> pl.DataFrame:
         return samples
 
@@ -53,11 +57,11 @@ def _graph(samples: pl.DataFrame, banking: Banking) -> list[dg.AssetsDefinition]
     def semantic_map() -> pl.DataFrame:
         return semantic
 
-    @dg.asset
+    @dg.asset(partitions_def=rounds)
     def coverage_gaps() -> pl.DataFrame:
         return gaps
 
-    @dg.asset
+    @dg.asset(partitions_def=rounds)
     def student_checkpoint(synthetic_samples: pl.DataFrame) -> pl.DataFrame:
         return synthetic_samples.head(1)
 
@@ -72,20 +76,23 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def _materialize(
-    project: Path, samples: pl.DataFrame, banking: Banking
+    project: Path, samples: pl.DataFrame, banking: Banking, partitioned: bool = False
 ) -> dg.ExecuteInProcessResult:
     config_path = project / "factory.yaml"
     config_path.write_text(
         yaml.safe_dump({"home": "home", "embedding": {"device": "cpu"},
                         "checks": {"eval_sets": []}})
     )  # fmt: skip
+    rounds = ROUNDS if partitioned else None
+    instance = dg.DagsterInstance.ephemeral()
     return dg.materialize(
-        [*_graph(samples, banking), *build_quality_checks()],
+        [*_graph(samples, banking, rounds), *build_quality_checks(partitions_def=rounds)],
         resources={
             "factory": FactoryResource(config_path=str(config_path)),
             "io_manager": dg.mem_io_manager,
         },
-        instance=dg.DagsterInstance.ephemeral(),
+        instance=instance,
+        partition_key=add_round(instance, 1) if partitioned else None,
         raise_on_error=False,
     )
 
@@ -122,13 +129,16 @@ def test_real_rows_pass_and_downstream_runs(project: Path, banking: Banking) -> 
     assert report.is_file()
 
 
-def test_a_blocking_failure_stops_downstream_assets(project: Path, banking: Banking) -> None:
+@pytest.mark.parametrize("partitioned", [False, True], ids=["unpartitioned", "round-partition"])
+def test_a_blocking_failure_stops_downstream_assets(
+    project: Path, banking: Banking, partitioned: bool
+) -> None:
     texts = [
         f"{t} Call me on +44 20 7946 0958." if i % 4 == 0 else t
         for i, t in enumerate(banking.samples["text"].to_list())
     ]
     samples = banking.samples.with_columns(pl.Series("text", texts))
-    result = _materialize(project, samples, banking)
+    result = _materialize(project, samples, banking, partitioned)
     evaluations = {e.check_name: e for e in result.get_asset_check_evaluations()}
     privacy = evaluations["privacy"]
     assert not privacy.passed

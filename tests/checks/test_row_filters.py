@@ -146,3 +146,26 @@ def test_real_minilm_catches_copies_and_duplicates(banking: Banking, minilm: obj
     real_rejects = rejects.filter(~pl.col("sample_id").str.starts_with("zz-"))
     assert real_rejects.height <= 0.05 * banking.samples.height  # real validation rows mostly pass
     assert accepted.height + rejects.height == samples.height
+
+
+def test_a_text_in_another_language_is_rejected_when_the_language_is_given(
+    make_samples: MakeSamples,
+) -> None:
+    from checks.row_filters import expected_language
+
+    texts = [
+        "How can I see the exchange rate for my transfer?",
+        "Wie kann ich den Wechselkurs für meine Überweisung sehen?",
+    ]
+    samples = make_samples(texts, achieved=[0.7, 0.7])
+    vectors = np.stack([_e(0), _e(1)])
+    language = expected_language(ChecksConfig(), CORPUS_TEXTS)
+    assert language == "en"
+    assert expected_language(ChecksConfig(language="de"), CORPUS_TEXTS) == "de"
+    accepted, rejects = filter_samples(
+        samples, vectors, _corpus_vectors(), CORPUS_TEXTS, ChecksConfig(), (), language
+    )
+    assert accepted["text"].to_list() == texts[:1]
+    assert rejects["reason"].to_list() == ["language: detected 'de', expected 'en'"]
+    kept, _ = filter_samples(samples, vectors, _corpus_vectors(), CORPUS_TEXTS, ChecksConfig())
+    assert kept.height == 2  # no language given: no language filter

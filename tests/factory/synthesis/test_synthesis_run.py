@@ -369,3 +369,33 @@ def test_progress_and_empty_input() -> None:
     assert (empty.samples.height, empty.rejects.height, empty.stats["targets"]) == (0, 0, 0)
     assert empty.samples.columns == SYNTHETIC_SAMPLES.column_names
     assert empty.vectors.shape == (0, emb.dimension)
+
+
+def test_adversarial_targets_name_the_failures_they_answer_and_their_round() -> None:
+    emb = BagEmbedder()
+    failed = gap("g-fail", 1, TOPICS["exchange_rate"], 2, emb, kind="student_failure")
+    failed["evidence_doc_ids"] = ["val-b", "val-a"]
+    other = gap("g-bridge", 2, TOPICS["card_arrival"][:2] + TOPICS["top_up"][:2], 2, emb)
+    other["evidence_doc_ids"] = ["ref-1"]
+    plan = build_plan(
+        gaps_frame([failed, other]),
+        train_set(documents(), emb),
+        SynthesisConfig(),
+        KIND,
+        round_number=2,
+    )
+    assert {t.round for t in plan} == {2}
+    assert {t.failure_doc_ids for t in plan if t.gap_id == "g-fail"} == {("val-b", "val-a")}
+    assert {t.failure_doc_ids for t in plan if t.gap_id == "g-bridge"} == {()}
+    back = targets_from_frame(plan_frame(plan))
+    assert [(t.round, t.failure_doc_ids) for t in back] == [
+        (t.round, t.failure_doc_ids) for t in plan
+    ]
+    with pytest.raises(FactoryError, match="round_number"):
+        build_plan(
+            gaps_frame([failed]),
+            train_set(documents(), emb),
+            SynthesisConfig(),
+            KIND,
+            round_number=0,
+        )

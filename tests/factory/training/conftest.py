@@ -1,4 +1,4 @@
-"""Training-test fixtures: the real SmolLM2 base model, prepared once, and banking77 rows."""
+"""Training-test fixtures: the real SmolLM2 base (prepared once), banking77 rows, a tiny Llama."""
 
 from __future__ import annotations
 
@@ -54,3 +54,35 @@ def banking_texts(banking77_slice: Path) -> list[str]:
     """The first 16 banking77 train rows as classification training texts."""
     frame = pl.read_csv(banking77_slice).head(16).rename({"category": "label"})
     return training_texts(frame, "classification")
+
+
+@pytest.fixture(scope="session")
+def tiny_base(base_model: BaseModelInfo, tmp_path_factory: pytest.TempPathFactory) -> BaseModelInfo:
+    """A random-init one-layer Llama (hidden 32) with the SmolLM2 tokenizer, as a base folder."""
+    import shutil
+
+    import torch
+    from transformers import AutoTokenizer, LlamaConfig, LlamaForCausalLM
+
+    tokenizer = AutoTokenizer.from_pretrained(base_model.path)
+    config = LlamaConfig(
+        vocab_size=len(tokenizer), hidden_size=32, intermediate_size=64, num_hidden_layers=1,
+        num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=512,
+        tie_word_embeddings=False, bos_token_id=tokenizer.bos_token_id,
+        eos_token_id=tokenizer.eos_token_id, pad_token_id=tokenizer.pad_token_id,
+    )  # fmt: skip
+    torch.manual_seed(0)
+    folder = tmp_path_factory.mktemp("tiny-llama")
+    LlamaForCausalLM(config).save_pretrained(folder)
+    for path in base_model.path.iterdir():
+        if path.name.startswith(("tokenizer", "special_tokens")):
+            shutil.copy(path, folder / path.name)
+    return prepare_base_model(folder, tmp_path_factory.mktemp("tiny-cache"))
+
+
+@pytest.fixture(scope="session")
+def tiny_lm(tiny_base: BaseModelInfo) -> tuple[Any, Any]:
+    """(model, tokenizer) of the tiny random-init base on the CPU, eval mode."""
+    from factory.training import load_student
+
+    return load_student(tiny_base, device="cpu")

@@ -1,68 +1,74 @@
-"""LoRA fine-tuning of the student with TRL `SFTTrainer` + PEFT, with perplexity before/after.
+"""Fine-tuning the causal-LM student with TRL `SFTTrainer`: a PEFT LoRA adapter or every weight.
 
-Only the adapter (plus the tokenizer and `factory_training.json`) is saved: a few MB. It is
-written to a temporary folder beside `output_dir` and renamed into place, so `output_dir` is never
-half-written. CPU runs in fp32; a CUDA GPU trains in bf16 mixed precision.
+`student.method` picks the method. `lora` saves only the adapter (a few MB); `full` saves the whole
+model as safetensors. Either folder also holds the tokenizer and `factory_training.json` (base
+fingerprint and hyper-parameters) and is written whole or not at all (`staged_output`). Both report
+perplexity on `eval_texts` before and after. CPU runs in fp32; a CUDA GPU trains in bf16 mixed
+precision when it supports it. TRL appends the tokenizer's EOS token to every training text.
 
 Example:
     >>> base = prepare_base_model(None, Path(".factory/models"))  # doctest: +SKIP
-    >>> result = train_lora(base, texts, held, StudentConfig(), Path("s"))  # doctest: +SKIP
+    >>> result = train_causal_lm(base, texts, held, StudentConfig(), Path("s"))  # doctest: +SKIP
     >>> result.perplexity_after < result.perplexity_before  # doctest: +SKIP
     True
 """
 
 from __future__ import annotations
 
-import json
 import logging
-import os
-import tempfile
 import time
-from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from factory.errors import BackendError, FactoryError
-from factory.hashing import hash_files
+from factory.errors import BackendError, ConfigError, FactoryError
 from factory.training.base_model import BaseModelInfo
+from factory.training.checkpoints import (
+    Progress,
+    TrainResult,
+    hash_checkpoint,
+    staged_output,
+    write_training_info,
+)
 from factory.training.loading import load_student, quiet_peft_warnings, resolve_training_device
 from factory.training.perplexity import perplexity
 
 if TYPE_CHECKING:
     from factory.config import StudentConfig
 
-__all__ = ["LORA_DROPOUT", "LORA_TARGET_MODULES", "TrainResult", "hash_checkpoint", "train_lora"]
+__all__ = [
+    "LORA_DROPOUT",
+    "LORA_TARGET_MODULES",
+    "METHODS",
+    "train_causal_lm",
+    "train_lora",
+]
 
 logger = logging.getLogger("factory.training")
 
 LORA_TARGET_MODULES: tuple[str, ...] = ("q_proj", "v_proj")
 LORA_DROPOUT = 0.05
-TRAINING_INFO = "factory_training.json"
-
-Progress = Callable[[int, int], None]
+METHODS: tuple[str, ...] = ("full", "lora")
 
 
-@dataclass(frozen=True)
-class TrainResult:
-    """A saved LoRA adapter, its hash and the run's figures."""
+def train_causal_lm(
+    base: BaseModelInfo,
+    train_texts: list[str],
+    eval_texts: list[str],
+    config: StudentConfig,
+    output_dir: Path,
+    progress: Progress | None = None,
+) -> TrainResult:
+    """Fine-tune by `config.method` (lora or full); perplexity on `eval_texts` before and after.
 
-    checkpoint_path: Path
-    checkpoint_hash: str
-    steps: int
-    perplexity_before: float
-    perplexity_after: float
-    hyperparameters: dict[str, Any] = field(default_factory=dict)
-    seconds: float = 0.0
-    """Wall time of the whole call (load, both perplexities, training, saving)."""
-    train_seconds: float = 0.0
-    """Wall time of the optimizer steps alone."""
-
-
-def hash_checkpoint(folder: Path) -> str:
-    """SHA-256 over every file of an adapter folder (relative paths and contents)."""
-    folder = Path(folder)
-    return hash_files([p for p in folder.rglob("*") if p.is_file()], root=folder)
+    Example:
+        >>> cfg = StudentConfig(method="full", learning_rate=2e-5)
+        >>> train_causal_lm(base, texts, held, cfg, Path("s")).steps  # doctest: +SKIP
+        60
+    """
+    if config.method not in METHODS:
+        msg = f"unknown student.method {config.method!r}; expected one of {list(METHODS)}"
+        raise ConfigError(msg)
+    return _train(base, train_texts, eval_texts, config, Path(output_dir), progress, config.method)
 
 
 def train_lora(
@@ -73,14 +79,25 @@ def train_lora(
     output_dir: Path,
     progress: Progress | None = None,
 ) -> TrainResult:
-    """Fine-tune a LoRA adapter on `train_texts`; perplexity on `eval_texts` before and after."""
+    """Fine-tune a LoRA adapter on `train_texts` whatever `config.method` says."""
+    return _train(base, train_texts, eval_texts, config, Path(output_dir), progress, "lora")
+
+
+def _train(
+    base: BaseModelInfo,
+    train_texts: list[str],
+    eval_texts: list[str],
+    config: StudentConfig,
+    output_dir: Path,
+    progress: Progress | None,
+    method: str,
+) -> TrainResult:
     started = time.perf_counter()
     _check_texts(train_texts, "train_texts")
     _check_texts(eval_texts, "eval_texts")
     try:
         import torch
         from datasets import Dataset
-        from peft import LoraConfig
         from transformers.trainer_callback import PrinterCallback
         from trl import SFTConfig, SFTTrainer
     except ImportError as exc:
@@ -92,17 +109,14 @@ def train_lora(
     model, tokenizer = load_student(base)
     ppl_before = perplexity(model, tokenizer, eval_texts, config.max_length)
     logger.info(
-        "base perplexity %.3f on %d eval texts; training %d steps on %d texts (%s)",
-        ppl_before, len(eval_texts), config.max_steps, len(train_texts),
+        "base perplexity %.3f on %d eval texts; %s training, %d steps on %d texts (%s)",
+        ppl_before, len(eval_texts), method, config.max_steps, len(train_texts),
         "bf16 on cuda" if bf16 else ("fp32 on cuda" if on_gpu else "fp32 on cpu"),
     )  # fmt: skip
 
-    output_dir = Path(output_dir)
-    output_dir.parent.mkdir(parents=True, exist_ok=True)
-    prefix = f".{output_dir.name}.tmp-"
-    with tempfile.TemporaryDirectory(dir=output_dir.parent, prefix=prefix) as tmp:
+    with staged_output(output_dir) as staging:
         args = SFTConfig(
-            output_dir=str(Path(tmp) / "trainer"),
+            output_dir=str(staging.parent / "trainer"),
             max_steps=config.max_steps,
             per_device_train_batch_size=config.batch_size,
             learning_rate=config.learning_rate,
@@ -122,14 +136,7 @@ def train_lora(
             activation_checkpointing=False,
             dataloader_pin_memory=on_gpu,
         )
-        peft_config = LoraConfig(
-            r=config.lora_r,
-            lora_alpha=config.lora_alpha,
-            lora_dropout=LORA_DROPOUT,
-            target_modules=list(LORA_TARGET_MODULES),
-            task_type="CAUSAL_LM",
-        )
-        hyperparameters = _hyperparameters(config, args, bf16)
+        hyperparameters = _hyperparameters(config, args, bf16, method)
         train_started = time.perf_counter()
         try:
             with quiet_peft_warnings():
@@ -138,37 +145,30 @@ def train_lora(
                     args=args,
                     train_dataset=Dataset.from_dict({"text": list(train_texts)}),
                     processing_class=tokenizer,
-                    peft_config=peft_config,
+                    peft_config=_lora_config(config) if method == "lora" else None,
                     callbacks=[_step_callback(progress)],
                 )
                 trainer.remove_callback(PrinterCallback)
                 train_started = time.perf_counter()
                 trainer.train()
         except (RuntimeError, ValueError) as exc:
-            reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-            msg = (
-                f"LoRA training of {str(base.path)!r} failed: {reason}; the student needs a "
-                f"causal LM with {list(LORA_TARGET_MODULES)} attention layers, one visible GPU at "
-                "most, and a smaller `student.batch_size` or `student.max_length` if memory ran out"
-            )
-            raise BackendError(msg) from exc
+            raise BackendError(_failure_message(base, method, exc)) from exc
         train_seconds = time.perf_counter() - train_started
         steps = int(trainer.state.global_step)
         trained = trainer.model
         ppl_after = perplexity(trained, tokenizer, eval_texts, config.max_length)
 
-        staging = Path(tmp) / "adapter"
         trained.save_pretrained(staging)
         tokenizer.save_pretrained(staging)
         info = {"base_fingerprint": base.fingerprint, "hyperparameters": hyperparameters}
-        (staging / TRAINING_INFO).write_text(json.dumps(info, indent=2, sort_keys=True) + "\n")
-        _replace_dir(staging, output_dir, Path(tmp) / "previous")
+        write_training_info(staging, info)
 
     checkpoint_hash = hash_checkpoint(output_dir)
     seconds = time.perf_counter() - started
     logger.info(
-        "trained %d steps in %.1f s (%.2f s/step); perplexity %.3f -> %.3f; adapter %s",
-        steps, train_seconds, train_seconds / max(steps, 1), ppl_before, ppl_after, output_dir,
+        "trained %d steps (%s) in %.1f s (%.2f s/step); perplexity %.3f -> %.3f; saved %s",
+        steps, method, train_seconds, train_seconds / max(steps, 1), ppl_before, ppl_after,
+        output_dir,
     )  # fmt: skip
     return TrainResult(
         checkpoint_path=output_dir,
@@ -182,9 +182,35 @@ def train_lora(
     )
 
 
+def _lora_config(config: StudentConfig) -> Any:
+    from peft import LoraConfig
+
+    return LoraConfig(
+        r=config.lora_r,
+        lora_alpha=config.lora_alpha,
+        lora_dropout=LORA_DROPOUT,
+        target_modules=list(LORA_TARGET_MODULES),
+        task_type="CAUSAL_LM",
+    )
+
+
+def _failure_message(base: BaseModelInfo, method: str, exc: Exception) -> str:
+    reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+    needs = (
+        f"a causal LM with {list(LORA_TARGET_MODULES)} attention layers, "
+        if method == "lora"
+        else "a causal LM that transformers can train, "
+    )
+    return (
+        f"{method} training of {str(base.path)!r} failed: {reason}; the student needs {needs}"
+        "one visible GPU at most, and a smaller `student.batch_size` or `student.max_length` if "
+        "memory ran out"
+    )
+
+
 def _check_texts(texts: list[str], name: str) -> None:
     if not texts:
-        msg = f"{name} is empty; train_lora needs at least one text in each of train and eval"
+        msg = f"{name} is empty; training needs at least one text in each of train and eval"
         raise FactoryError(msg)
     bad = [i for i, t in enumerate(texts) if not isinstance(t, str) or not t.strip()]
     if bad:
@@ -195,14 +221,21 @@ def _check_texts(texts: list[str], name: str) -> None:
         raise FactoryError(msg)
 
 
-def _hyperparameters(config: StudentConfig, args: Any, bf16: bool) -> dict[str, Any]:
+def _hyperparameters(config: StudentConfig, args: Any, bf16: bool, method: str) -> dict[str, Any]:
     """The JSON-ready training parameters, including the trainer defaults that matter."""
+    lora = (
+        {
+            "lora_r": config.lora_r,
+            "lora_alpha": config.lora_alpha,
+            "lora_dropout": LORA_DROPOUT,
+            "target_modules": list(LORA_TARGET_MODULES),
+        }
+        if method == "lora"
+        else {}
+    )
     return {
-        "method": "lora",
-        "lora_r": config.lora_r,
-        "lora_alpha": config.lora_alpha,
-        "lora_dropout": LORA_DROPOUT,
-        "target_modules": list(LORA_TARGET_MODULES),
+        "method": method,
+        **lora,
         "max_steps": config.max_steps,
         "batch_size": config.batch_size,
         "learning_rate": config.learning_rate,
@@ -214,15 +247,9 @@ def _hyperparameters(config: StudentConfig, args: Any, bf16: bool) -> dict[str, 
         "weight_decay": args.weight_decay,
         "max_grad_norm": args.max_grad_norm,
         "packing": False,
+        "eos_appended": True,
         "precision": "bf16" if bf16 else "fp32",
     }
-
-
-def _replace_dir(new: Path, target: Path, trash: Path) -> None:
-    """Rename `new` to `target`; an existing `target` is moved to `trash` first."""
-    if target.exists():
-        os.rename(target, trash)
-    os.rename(new, target)
 
 
 def _step_callback(progress: Progress | None) -> Any:

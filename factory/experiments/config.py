@@ -1,0 +1,285 @@
+"""The utility experiment's configuration file, as pydantic models (`examples/utility.yaml`).
+
+Every value the protocol depends on (the cut, N, the seeds, the student's steps) is fixed here
+before any run; the sections `embedding`, `map`, `gaps`, `synthesis`, `teacher` and the
+per-mode `student` are the project's own config models, so they mean what they mean in
+`factory.yaml`.
+
+Example:
+    >>> cfg = UtilityExperimentConfig.from_dict({"data": {"train_path": "t.csv",
+    ...     "test_path": "s.csv"}})
+    >>> cfg.cut_intents, cfg.keep_fraction, cfg.quick.student.backend
+    (10, 0.1, 'classifier')
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, Field, PrivateAttr, ValidationError, model_validator
+
+from factory.config import (
+    EmbeddingConfig,
+    GapsConfig,
+    MapConfig,
+    StrictModel,
+    StudentConfig,
+    SynthesisConfig,
+    TeacherConfig,
+)
+from factory.errors import ConfigError
+
+__all__ = [
+    "UtilityDataConfig",
+    "UtilityExperimentConfig",
+    "UtilityModeConfig",
+    "load_experiment_config",
+]
+
+Mode = Literal["quick", "full"]
+
+
+class UtilityDataConfig(StrictModel):
+    """Where banking77 lies and which columns hold the text and the intent."""
+
+    train_path: str = Field(
+        description="banking77 train.csv, relative to the config file; the reference sample, "
+        "the validation part and the train split are all drawn from it."
+    )
+    test_path: str = Field(
+        description="banking77 test.csv, relative to the config file; used only to report "
+        "accuracy, never for training, gaps or failures."
+    )
+    text_field: str = Field("text", description="Column holding the message text.")
+    label_field: str = Field("category", description="Column holding the intent label.")
+
+
+class UtilityModeConfig(StrictModel):
+    """What one mode (quick or full) runs: N, the seeds and the student."""
+
+    n_synthetic: int = Field(
+        ge=2, description="N: synthetic rows requested in each of conditions (b), (c) and (d)."
+    )
+    seeds: list[int] = Field(
+        min_length=1,
+        description="Seeds; each trains every condition's student once (and reseeds synthesis "
+        "when vary_synthesis_seed is true). The intervals are over these runs.",
+    )
+    student: StudentConfig = Field(description="The student trained in every condition.")
+
+    @model_validator(mode="after")
+    def _unique_seeds(self) -> UtilityModeConfig:
+        if len(set(self.seeds)) != len(self.seeds):
+            msg = f"seeds must be distinct, got {self.seeds}; list each seed once"
+            raise ValueError(msg)
+        return self
+
+
+def _quick() -> UtilityModeConfig:
+    return UtilityModeConfig(
+        n_synthetic=32, seeds=[0, 1, 2], student=StudentConfig(backend="classifier")
+    )
+
+
+def _full() -> UtilityModeConfig:
+    return UtilityModeConfig(
+        n_synthetic=400,
+        seeds=[0, 1, 2],
+        student=StudentConfig(backend="llm", max_steps=1500, batch_size=16, max_length=64),
+    )
+
+
+def _gaps() -> GapsConfig:
+    return GapsConfig(kinds=["coverage"])
+
+
+def _synthesis() -> SynthesisConfig:
+    return SynthesisConfig(candidates_per_target=2, correction_rounds=0, concurrency=4)
+
+
+def _teacher() -> TeacherConfig:
+    return TeacherConfig(max_tokens=48)
+
+
+class UtilityExperimentConfig(StrictModel):
+    """The whole utility-experiment file."""
+
+    home: str = Field(
+        ".factory-utility",
+        description="Output home, relative to the config file; the work folder defaults to "
+        "<home>/experiments/utility.",
+    )
+    data: UtilityDataConfig = Field(description="The banking77 files.")
+    cut_intents: int = Field(10, ge=1, description="Intents whose train rows are cut.")
+    keep_fraction: float = Field(
+        0.1, gt=0.0, lt=1.0, description="Share of a cut intent's train rows kept (at least 1)."
+    )
+    cut_seed: int = Field(
+        0,
+        description="Seed of the data protocol: the reference, validation and train parts and "
+        "which intents are cut; the same for every condition and seed.",
+    )
+    reference_size: int = Field(
+        1000,
+        ge=1,
+        description="Unlabelled reference sample drawn from train.csv before the cut (the "
+        "stand-in for a team's production queries); never trained on, never shown to the "
+        "teacher; rows whose text is also in test.csv are never drawn.",
+    )
+    validation_size: int = Field(
+        1000,
+        ge=1,
+        description="Labelled held-out rows drawn from train.csv before the cut; where the "
+        "adversarial round finds the student's failures.",
+    )
+    adversarial_share: float = Field(
+        0.5,
+        gt=0.0,
+        lt=1.0,
+        description="Condition (d): share of N spent in the adversarial round; the rest "
+        "fills the reference gaps of its first round, so (d) also requests N rows in all.",
+    )
+    vary_synthesis_seed: bool = Field(
+        True,
+        description="Seed s also reseeds synthesis (synthesis.seed + s, and the random rows of "
+        "(b)), so the intervals cover which synthetic rows come out, not only student training.",
+    )
+    quick: UtilityModeConfig = Field(
+        default_factory=_quick, description="--quick: the light classifier student, a small N."
+    )
+    full: UtilityModeConfig = Field(
+        default_factory=_full, description="The full run: the causal-LM student (for a GPU)."
+    )
+    embedding: EmbeddingConfig = Field(
+        default_factory=EmbeddingConfig, description="Embedding model."
+    )
+    map: MapConfig = Field(
+        default_factory=MapConfig, description="Semantic map of the train split."
+    )
+    gaps: GapsConfig = Field(
+        default_factory=_gaps,
+        description="Gap finding for condition (c) (coverage against the reference by default); "
+        "total_budget is set by the experiment from N.",
+    )
+    synthesis: SynthesisConfig = Field(
+        default_factory=_synthesis, description="Synthesis, the same in (b), (c) and (d)."
+    )
+    teacher: TeacherConfig = Field(
+        default_factory=_teacher, description="The one teacher of every condition."
+    )
+
+    _base_dir: Path = PrivateAttr(default_factory=Path.cwd)
+
+    @model_validator(mode="after")
+    def _check_protocol(self) -> UtilityExperimentConfig:
+        if self.quick.student.backend != "classifier":
+            msg = (
+                f"quick.student.backend must be 'classifier' (the light student), got "
+                f"{self.quick.student.backend!r}; put the causal-LM student under full"
+            )
+            raise ValueError(msg)
+        if "total_budget" in self.gaps.model_fields_set:
+            msg = (
+                f"gaps.total_budget ({self.gaps.total_budget}) is set by the experiment from "
+                "n_synthetic; remove it"
+            )
+            raise ValueError(msg)
+        return self
+
+    def mode(self, name: Mode) -> UtilityModeConfig:
+        """The settings of mode `name`."""
+        return self.quick if name == "quick" else self.full
+
+    def resolve(self, path: str | Path) -> Path:
+        """Resolve `path` against the config file's folder."""
+        p = Path(path).expanduser()
+        return p if p.is_absolute() else (self._base_dir / p).resolve()
+
+    @property
+    def home_dir(self) -> Path:
+        """Absolute output home."""
+        return self.resolve(self.home)
+
+    def teacher_config(self) -> TeacherConfig:
+        """The teacher section with a relative `model_path` resolved against the config file."""
+        if not self.teacher.model_path:
+            return self.teacher
+        return self.teacher.model_copy(
+            update={"model_path": str(self.resolve(self.teacher.model_path))}
+        )
+
+    @classmethod
+    def from_dict(
+        cls, data: dict[str, Any], base_dir: Path | None = None
+    ) -> UtilityExperimentConfig:
+        """Validate `data`, turning pydantic errors into one readable `ConfigError`."""
+        try:
+            cfg = cls.model_validate(data)
+        except ValidationError as exc:
+            raise ConfigError(_describe(exc)) from exc
+        cfg._base_dir = (base_dir or Path.cwd()).resolve()
+        return cfg
+
+
+def load_experiment_config(path: str | Path) -> UtilityExperimentConfig:
+    """Read a utility-experiment YAML file.
+
+    Example:
+        >>> cfg = load_experiment_config("examples/utility.yaml")  # doctest: +SKIP
+        >>> cfg.quick.n_synthetic  # doctest: +SKIP
+        48
+    """
+    file = Path(path).expanduser().resolve()
+    if not file.is_file():
+        msg = f"experiment config {str(file)!r} does not exist; pass --config examples/utility.yaml"
+        raise ConfigError(msg)
+    try:
+        data = yaml.safe_load(file.read_text(encoding="utf-8")) or {}
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        msg = f"experiment config {str(file)!r} is not valid YAML: {exc}"
+        raise ConfigError(msg) from exc
+    if not isinstance(data, dict):
+        msg = f"experiment config {str(file)!r} must hold a mapping, got {type(data).__name__}"
+        raise ConfigError(msg)
+    return UtilityExperimentConfig.from_dict(data, base_dir=file.parent)
+
+
+def _model_at(loc: tuple[int | str, ...]) -> type[BaseModel] | None:
+    model: type[BaseModel] | None = UtilityExperimentConfig
+    for part in loc:
+        if model is None or isinstance(part, int):
+            continue
+        field = model.model_fields.get(part)
+        if field is None:
+            return None
+        annotation = field.annotation
+        model = (
+            annotation
+            if isinstance(annotation, type) and issubclass(annotation, BaseModel)
+            else None
+        )
+        if model is None:
+            args = getattr(annotation, "__args__", ()) or ()
+            model = next(
+                (a for a in args if isinstance(a, type) and issubclass(a, BaseModel)), None
+            )
+    return model
+
+
+def _describe(exc: ValidationError) -> str:
+    problems = []
+    for err in exc.errors():
+        loc = tuple(err["loc"])
+        where = ".".join(str(p) for p in loc) or "the top level"
+        if err["type"] == "extra_forbidden":
+            parent = _model_at(loc[:-1])
+            valid = sorted(parent.model_fields) if parent else []
+            at = ".".join(str(p) for p in loc[:-1]) or "the top level"
+            problems.append(f"unknown key {loc[-1]!r} in {at}; expected one of {valid}")
+        else:
+            value = err.get("input")
+            shown = "" if isinstance(value, dict) else f" (got {value!r})"
+            problems.append(f"{where}: {err['msg']}{shown}")
+    return "invalid experiment config: " + "; ".join(problems)
