@@ -100,7 +100,7 @@ def run(
         plan = dg.AssetSelection.assets("synthesis_plan")
         selection = plan.upstream().required_multi_asset_neighbors()
         if round_number > 1:
-            selection = selection - _unpartitioned()  # type: ignore[operator]
+            selection = selection - _round_assets(partitioned=False)  # type: ignore[operator]
     elif round_number > 1 and not select:
         selection = _round_assets()
     with dg.DagsterInstance.get() as instance:
@@ -156,25 +156,20 @@ def _selects_rounds(selection: object) -> bool:
     return any(graph.get(key).partitions_def is not None for key in chosen.resolve(graph))
 
 
-def _round_assets() -> object:
-    """The assets partitioned by round (with their checks): what a later round re-runs."""
+def _round_assets(partitioned: bool = True) -> object:
+    """The assets partitioned by round (what a later round re-runs), or the corpus, embedding
+    and map assets that every round shares (`partitioned=False`)."""
     import dagster as dg
 
     from assets.definitions import ALL_ASSETS
     from assets.rounds import ROUNDS
 
-    keys = [key for asset in ALL_ASSETS for key in asset.keys if asset.partitions_def == ROUNDS]
-    return dg.AssetSelection.assets(*keys)
-
-
-def _unpartitioned() -> object:
-    """The corpus, embedding and map assets, which every round shares."""
-    import dagster as dg
-
-    from assets.definitions import ALL_ASSETS
-    from assets.rounds import ROUNDS
-
-    keys = [key for asset in ALL_ASSETS for key in asset.keys if asset.partitions_def != ROUNDS]
+    keys = [
+        key
+        for asset in ALL_ASSETS
+        for key in asset.keys
+        if (asset.partitions_def == ROUNDS) == partitioned
+    ]
     return dg.AssetSelection.assets(*keys)
 
 
@@ -394,6 +389,156 @@ def config_keys_command(
         console.print(f"[bold]{key}[/]: {description}", highlight=False)
 
 
+@app.command()
+def verify(
+    release_dir: Annotated[
+        Path, typer.Argument(help="A release folder (HOME/releases/<version>).")
+    ],
+) -> None:
+    """Check a release folder against its MANIFEST.sha256; exit 1 on any changed, missing or
+    added file."""
+    from lineage.manifest import MANIFEST_NAME, verify_manifest
+
+    if not release_dir.is_dir():
+        raise FactoryError(f"release folder {str(release_dir)!r} does not exist")
+    problems = verify_manifest(release_dir)
+    if problems:
+        for problem in problems:
+            errors.print(f"[red]tampered[/]: {problem}", highlight=False)
+        raise typer.Exit(1)
+    listed = len((release_dir / MANIFEST_NAME).read_text(encoding="utf-8").splitlines())
+    console.print(
+        f"[green]release intact[/]: {listed} file{'s' * (listed != 1)} match {MANIFEST_NAME} "
+        "(releases are not signed yet: no signature was checked)",
+        highlight=False,
+    )
+
+
+lineage_app = typer.Typer(
+    help="Row-level lineage: verify the ledger, trace a synthetic row, find what a document fed.",
+    no_args_is_help=True,
+)
+app.add_typer(lineage_app, name="lineage")
+
+JsonOption = Annotated[
+    Path | None, typer.Option("--json", help="Write the answer as JSON here ('-': stdout).")
+]
+
+
+def _write_answer(answer: dict[str, object], json_out: Path | None) -> bool:
+    """Write `answer` as JSON to `json_out` ('-' for stdout); True when it went to stdout."""
+    import json
+
+    if json_out is None:
+        return False
+    text = json.dumps(answer, indent=1, default=str, ensure_ascii=False) + "\n"
+    if str(json_out) == "-":
+        sys.stdout.write(text)
+        return True
+    json_out.parent.mkdir(parents=True, exist_ok=True)
+    json_out.write_text(text, encoding="utf-8")
+    console.print(f"written to {json_out}", highlight=False)
+    return False
+
+
+@lineage_app.command("verify")
+def lineage_verify(config: ConfigOption = None) -> None:
+    """Recompute the ledger's hash chain; name every edited, removed or reordered record."""
+    from assets.lineage_step import ledger_path
+    from lineage import Ledger
+
+    cfg = _load(config)
+    path = ledger_path(cfg.home_dir)
+    if not path.is_file():
+        raise FactoryError(f"no ledger at {path}; run `factory run` first")
+    result = Ledger(path).verify()
+    if result.ok:
+        console.print(f"[green]ledger intact[/]: {result.records} records in {path}")
+        return
+    for problem in result.problems:
+        errors.print(f"[red]tampered[/]: {problem}", highlight=False)
+    raise typer.Exit(1)
+
+
+@lineage_app.command("trace")
+def lineage_trace(
+    sample_id: Annotated[str, typer.Argument(help="A synthetic row's sample_id (or its prefix).")],
+    config: ConfigOption = None,
+    json_out: JsonOption = None,
+) -> None:
+    """Where one synthetic row came from: parents, source, license, gap, teacher, checks."""
+    from assets.lineage_step import ledger_path
+    from lineage import Ledger
+    from lineage.trace import read_lineage_tables, trace_sample
+
+    cfg = _load(config)
+    answer = trace_sample(
+        read_lineage_tables(cfg.home_dir), Ledger(ledger_path(cfg.home_dir)).records(), sample_id
+    )
+    if _write_answer(answer, json_out):
+        return
+    gap, gate = answer["gap"], answer["quality_gate"]
+    console.print(f"[bold]{answer['sample_id']}[/] (round {answer['round']}): {answer['text']!r}")
+    console.print(
+        f"method {answer['method']} for gap {gap['gap_id'][:12]} ({gap['kind']}, rank "
+        f"{gap['rank']}): {gap['rationale']}",
+        highlight=False,
+    )
+    table = Table(title="parents")
+    for column in ("doc_id", "split", "source", "source_uri", "license"):
+        table.add_column(column)
+    for parent in answer["parents"]:
+        table.add_row(
+            parent["doc_id"][:12], parent.get("split", "?"), parent.get("source_id", "?"),
+            parent.get("source_uri", "?"), parent.get("license", "?"),
+        )  # fmt: skip
+    console.print(table)
+    console.print(
+        f"teacher {answer['teacher_fingerprint'][:24]}, prompt "
+        f"{answer['prompt_template_hash'][:12]}, seed {answer['seed']}, run {answer['run_id']}",
+        highlight=False,
+    )
+    if gate is None:
+        console.print("quality gate: no record for this run and round")
+    else:
+        verdict = "passed" if gate["passed"] else "FAILED"
+        console.print(
+            f"quality gate {verdict}: {len(gate['checks_passed'])} checks passed, failed: "
+            f"{', '.join(gate['checks_failed']) or 'none'}",
+            highlight=False,
+        )
+
+
+@lineage_app.command("impact")
+def lineage_impact(
+    doc_or_source: Annotated[str, typer.Argument(help="A doc_id or a source id of the corpus.")],
+    config: ConfigOption = None,
+    json_out: JsonOption = None,
+) -> None:
+    """Every synthetic row, student checkpoint and release derived from a document or source."""
+    from lineage.trace import impact, read_lineage_tables
+
+    cfg = _load(config)
+    answer = impact(read_lineage_tables(cfg.home_dir), doc_or_source)
+    if _write_answer(answer, json_out):
+        return
+    console.print(
+        f"{answer['kind']} {doc_or_source}: {len(answer['documents'])} documents, "
+        f"{len(answer['synthetic_samples'])} synthetic rows, "
+        f"{len(answer['checkpoints'])} checkpoints, {len(answer['releases'])} releases",
+        highlight=False,
+    )
+    for sample in answer["synthetic_samples"]:
+        console.print(f"  sample {sample}", highlight=False)
+    for checkpoint in answer["checkpoints"]:
+        console.print(
+            f"  checkpoint round {checkpoint['round']}: {checkpoint['checkpoint_path']}",
+            highlight=False,
+        )
+    for release in answer["releases"]:
+        console.print(f"  release {release}", highlight=False)
+
+
 experiment_app = typer.Typer(
     help="Experiments that measure what the factory's parts are worth.", no_args_is_help=True
 )
@@ -425,14 +570,7 @@ def experiment_utility(
     + an adversarial round of synthetic rows; print accuracy with 95% intervals over seeds."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
-    from factory.experiments import (
-        load_experiment_config,
-        markdown_report,
-        plot_conditions,
-        run_utility,
-        summarize,
-        write_json,
-    )
+    from factory.experiments import load_experiment_config, run_utility, write_report
 
     cfg = load_experiment_config(config)
     mode = "quick" if quick else "full"
@@ -446,14 +584,12 @@ def experiment_utility(
             bars.update(tasks[step], completed=done, total=total)  # type: ignore[arg-type]
 
         result = run_utility(cfg, mode, work, progress)
-    summaries = summarize(result.outcomes)
-    console.print(markdown_report(summaries), highlight=False, markup=False)
-    png = plot_conditions(
-        summaries, result.work_dir / f"utility-{mode}.png", f"utility experiment ({mode})"
+    report = write_report(result, json_out)
+    console.print(report.table, highlight=False, markup=False)
+    console.print(
+        f"plot: {report.plot_path}; results: {report.json_path}; {result.seconds:.0f} s",
+        highlight=False,
     )
-    console.print(f"plot: {png}; {result.seconds:.0f} s", highlight=False)
-    if json_out is not None:
-        console.print(f"results written to {write_json(result, json_out)}", highlight=False)
 
 
 def main() -> None:

@@ -32,14 +32,7 @@ def utility_experiment(
     with 10 intents cut: accuracy and accuracy on the cut intents with 95% intervals."""
     from pathlib import Path
 
-    from factory.experiments import (
-        load_experiment_config,
-        markdown_report,
-        plot_conditions,
-        run_utility,
-        summarize,
-        write_json,
-    )
+    from factory.experiments import load_experiment_config, run_utility, write_report
 
     experiment = load_experiment_config(config.config_path)
     mode = "quick" if config.quick else "full"
@@ -52,20 +45,15 @@ def utility_experiment(
 
     work = Path(config.work_dir) if config.work_dir else None
     result = run_utility(experiment, mode, work, progress)
-    summaries = summarize(result.outcomes)
-    table = markdown_report(summaries)
-    context.log.info(f"utility experiment ({mode}):\n{table}")
-    png = plot_conditions(
-        summaries, result.work_dir / f"utility-{mode}.png", f"utility experiment ({mode})"
-    )
-    json_path = write_json(result, result.work_dir / f"utility-{mode}.json")
-    image = image_metadata(png, "accuracy per condition")
+    report = write_report(result)
+    context.log.info(f"utility experiment ({mode}):\n{report.table}")
+    image = image_metadata(report.plot_path, "accuracy per condition")
     return dg.MaterializeResult(
         metadata={
-            "table": dg.MetadataValue.md(table),
+            "table": dg.MetadataValue.md(report.table),
             "plot": image["map"],
             "plot_path": image["map_path"],
-            "json_path": dg.MetadataValue.path(str(json_path)),
+            "json_path": dg.MetadataValue.path(str(report.json_path)),
             "mode": mode,
             "seeds": dg.MetadataValue.json(result.settings["seeds"]),
             "n_synthetic": result.settings["n_synthetic"],

@@ -4,11 +4,11 @@ import dagster as dg
 import numpy as np
 import polars as pl
 
-from assets.lineage_step import lineage_step
+from assets.lineage_step import lineage_step, stored_version
 from assets.metadata import markdown_table, table_metadata
 from assets.metadata_images import image_metadata
 from assets.resources import FactoryResource
-from assets.rounds import ROUNDS, current_round, previous_failures
+from assets.rounds import ROUNDS, current_round, previous_failures, round_key
 from factory.config import FactoryConfig
 from factory.errors import FactoryError
 from factory.hashing import content_hash, fingerprint, frame_fingerprint
@@ -52,6 +52,11 @@ def coverage_gaps(
         evaluation = None
         if round_number > 1:
             evaluation = previous_failures(factory.home, round_number)
+            earlier = round_key(round_number - 1)
+            step.read(
+                f"student_evaluation[round {earlier}]",
+                stored_version(context, "student_evaluation", earlier),
+            )
             gaps_config = gaps_config.model_copy(update={"kinds": ["student_failure"]})
             failed = evaluation.filter(~pl.col("correct")).height
             context.log.info(

@@ -20,7 +20,14 @@ from assets.resources import FactoryResource
 from factory.schemas import TableSchema
 from lineage import DatasetRef, Ledger, OpenLineageEmitter
 
-__all__ = ["LineageStep", "ledger_path", "lineage_step", "openlineage_path", "quality_recorder"]
+__all__ = [
+    "LineageStep",
+    "ledger_path",
+    "lineage_step",
+    "openlineage_path",
+    "quality_recorder",
+    "stored_version",
+]
 
 NAMESPACE = "factory"
 
@@ -52,12 +59,31 @@ class LineageStep:
         fields = [(c.name, str(c.dtype), c.meaning) for c in schema.columns]
         self.outputs.append(DatasetRef(NAMESPACE, name, fields, version, schema.name, frame.height))
 
+    def read(self, name: str, version: str | None) -> None:
+        """Record one more input, read outside Dagster's inputs (an earlier round's table)."""
+        self.inputs.append(DatasetRef(NAMESPACE, name, version=version))
+        self.input_versions[name] = version
 
-def _latest_version(context: dg.AssetExecutionContext, name: str) -> str | None:
-    event = context.instance.get_latest_materialization_event(dg.AssetKey(name))
-    if event is None or event.asset_materialization is None:
+
+def stored_version(
+    context: dg.AssetExecutionContext, name: str, partition: str | None = None
+) -> str | None:
+    """The data version of asset `name`'s latest materialization, of `partition` when given
+    (else of this run's partition, falling back to the unpartitioned latest)."""
+    instance = context.instance
+    key = dg.AssetKey(name)
+    wanted = partition or (context.partition_key if context.has_partition_key else None)
+    if wanted is not None:
+        records = instance.fetch_materializations(
+            dg.AssetRecordsFilter(asset_key=key, asset_partitions=[wanted]), limit=1
+        ).records
+        if records or partition is not None:
+            event = records[0].event_log_entry.asset_materialization if records else None
+            return None if event is None else (event.tags or {}).get("dagster/data_version")
+    latest = instance.get_latest_materialization_event(key)
+    if latest is None or latest.asset_materialization is None:
         return None
-    return (event.asset_materialization.tags or {}).get("dagster/data_version")
+    return (latest.asset_materialization.tags or {}).get("dagster/data_version")
 
 
 def _current_run(context: dg.AssetExecutionContext) -> dg.DagsterRun | None:
@@ -82,7 +108,7 @@ def lineage_step(
         return
     home = factory.home
     emitter = OpenLineageEmitter(openlineage_path(home), namespace=NAMESPACE)
-    versions = {name: _latest_version(context, name) for name in inputs}
+    versions = {name: stored_version(context, name) for name in inputs}
     refs = [DatasetRef(NAMESPACE, name, version=versions[name]) for name in inputs]
     run_id = str(uuid.uuid5(uuid.UUID(dagster_run.run_id), job))
     parent = (dagster_run.run_id, dagster_run.job_name)
@@ -124,7 +150,8 @@ def quality_recorder(factory_key: str = "factory") -> Any:
             {
                 "asset": asset,
                 "dagster_run_id": context.run.run_id,
-                "data_version": _latest_version(context, asset),  # type: ignore[arg-type]
+                "round": context.partition_key if context.has_partition_key else None,
+                "data_version": stored_version(context, asset),  # type: ignore[arg-type]
                 "passed": report.passed,
                 "checks": [
                     {

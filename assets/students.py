@@ -16,6 +16,7 @@ from assets.rounds import ROUNDS, current_round, rounds_through
 from factory.config import FactoryConfig
 from factory.hashing import fingerprint, frame_fingerprint
 from factory.schemas import STUDENT_CHECKPOINT, STUDENT_EVALUATION
+from factory.storage import write_parquet_atomic
 from factory.vectors import vectors_for
 
 __all__ = [
@@ -168,13 +169,12 @@ def _train_llm(
     kind: str,
     progress: Any,
 ) -> tuple[dict[str, Any], str, str]:
-    from factory.training import train_causal_lm, training_texts
+    from factory.training import fit_student, held_out_texts
 
     config = factory.config
     base = _base_model(factory)
     validation = corpus_documents.filter(pl.col("split") == "validation").sort("doc_id")
-    train_texts = training_texts(train, kind) + training_texts(synthetic, kind)
-    eval_texts = training_texts(validation.head(config.student.eval_documents), kind)
+    eval_texts = held_out_texts(validation, kind, config.student)
     data_version = fingerprint(
         kind, train["doc_id"].to_list(), synthetic["sample_id"].to_list(), eval_texts
     )
@@ -183,7 +183,11 @@ def _train_llm(
     out_dir = factory.home / "students" / run_key[:16]
 
     def train_now() -> Any:
-        return train_causal_lm(base, train_texts, eval_texts, config.student, out_dir, progress)
+        rows = pl.concat([_task_rows(train, kind), _task_rows(synthetic, kind)])
+        return fit_student(
+            rows, kind, config.student, out_dir,
+            eval_rows=validation, base=base, progress=progress,
+        )  # fmt: skip
 
     summary = _reuse_or_train(_log, out_dir, train_now, run_key)
     return summary, base.fingerprint, data_version
@@ -196,10 +200,11 @@ def _train_head(
     synthetic: pl.DataFrame,
     progress: Any,
 ) -> tuple[dict[str, Any], str, str]:
-    from factory.training import train_head
+    from factory.training import check_student_task, fit_student
 
     config = factory.config
-    _check_labelled(config, "the classifier backend")
+    kind = config.task.kind
+    check_student_task(config.student, kind)  # before embedding anything
     vectors, embedder_fp = _head_vectors(factory, document_embeddings, train, synthetic)
     labels = train["label"].to_list() + synthetic["label"].to_list()
     data_version = fingerprint(
@@ -210,10 +215,19 @@ def _train_head(
     out_dir = factory.home / "students" / run_key[:16]
 
     def train_now() -> Any:
-        return train_head(vectors, labels, config.student, out_dir, progress)
+        rows = pl.concat([_task_rows(train, kind), _task_rows(synthetic, kind)])
+        return fit_student(rows, kind, config.student, out_dir, vectors=vectors, progress=progress)
 
     summary = _reuse_or_train(_log, out_dir, train_now, run_key)
     return summary, embedder_fp, data_version
+
+
+def _task_rows(frame: pl.DataFrame, kind: str) -> pl.DataFrame:
+    """The text and the target column (label or answer) that task `kind` trains on."""
+    target = {"classification": ["label"], "qa": ["answer"]}.get(kind, [])
+    return frame.select(
+        pl.col("text").cast(pl.String), *(pl.col(c).cast(pl.String) for c in target)
+    )
 
 
 def _head_vectors(
@@ -225,17 +239,6 @@ def _head_vectors(
     train_vectors = vectors_for(document_embeddings, train["doc_id"].to_list())
     synthetic_vectors, embedder_fp = _embedded(factory.config, factory.home, synthetic, "sample_id")
     return np.concatenate([train_vectors, synthetic_vectors]), embedder_fp
-
-
-def _check_labelled(config: FactoryConfig, what: str) -> None:
-    from factory.errors import ConfigError
-
-    if config.task.kind != "classification":
-        msg = (
-            f"{what} needs task.kind: classification (got {config.task.kind!r}); use "
-            "student.backend: llm for text and qa"
-        )
-        raise ConfigError(msg)
 
 
 def _log(message: str) -> None:
@@ -385,9 +388,8 @@ def _evaluate_heads(
     folder = factory.home / "students" / f"base-head-{key[:16]}"
 
     def evaluate(_: Path | None) -> pl.DataFrame:
-        if not (folder / "summary.json").exists():
+        if not folder.is_dir():
             train_head(train_vectors, labels, config.student, folder)
-            (folder / "summary.json").write_text("{}", encoding="utf-8")
         return evaluate_head(load_head(folder), vectors, documents)
 
     base_key = fingerprint(key, frame_fingerprint(documents, ["doc_id", "text"]))
@@ -399,10 +401,7 @@ def _cached(path: Path, evaluate: Any) -> pl.DataFrame:
     if path.exists():
         return pl.read_parquet(path)
     frame = evaluate(None)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    frame.write_parquet(tmp)
-    tmp.replace(path)
+    write_parquet_atomic(frame, path)
     return frame
 
 

@@ -174,8 +174,8 @@ def synthetic_samples_and_rejects(
 ) -> Iterator[dg.Output]:
     """Realize the plan with the teacher (cached, budgeted), verify, filter, keep the best."""
     from checks.gate import embedded_eval_sets
-    from checks.reference import QualityTools
-    from checks.row_filters import expected_language, filter_samples
+    from checks.reference import QualityTools, reference_from_tables
+    from checks.row_filters import filter_samples
     from factory.embedding import shared_embedder
     from factory.synthesis import prompt_template_hash, synthesize, targets_from_frame
     from factory.teacher.cache import ResponseCache
@@ -223,7 +223,9 @@ def synthetic_samples_and_rejects(
             corpus_texts,
             config.checks,
             eval_sets,
-            expected_language(config.checks, corpus_texts),
+            reference_from_tables(corpus_documents, document_embeddings).expected_language(
+                config.checks
+            ),
         )
         rejects = pl.concat([SYNTHETIC_REJECTS.validate(result.rejects), filtered]).sort(
             "sample_id"
@@ -271,6 +273,7 @@ def synthetic_samples_and_rejects(
             "round": current_round(context),
             "adversarial": int((accepted["method"] == "adversarial").sum()),
             "stats": dg.MetadataValue.json(_plain(stats)),
+            "dagster/column_lineage": SYNTHETIC_COLUMN_LINEAGE,
         },
     )
     yield dg.Output(
@@ -282,6 +285,32 @@ def synthetic_samples_and_rejects(
             "reasons": dg.MetadataValue.md(markdown_table(reasons, reasons.columns, rows=20)),
         },
     )
+
+
+def _columns(asset: str, *names: str) -> list[dg.TableColumnDep]:
+    return [dg.TableColumnDep(asset_key=dg.AssetKey(asset), column_name=n) for n in names]
+
+
+SYNTHETIC_COLUMN_LINEAGE = dg.TableColumnLineage(
+    deps_by_column={
+        "text": _columns("synthesis_plan", "parent_doc_ids", "target")
+        + _columns("corpus_documents", "text"),
+        "label": _columns("synthesis_plan", "label") + _columns("corpus_documents", "label"),
+        "answer": _columns("corpus_documents", "answer"),
+        "gap_id": _columns("synthesis_plan", "gap_id"),
+        "target_id": _columns("synthesis_plan", "target_id"),
+        "method": _columns("synthesis_plan", "method"),
+        "parent_doc_ids": _columns("synthesis_plan", "parent_doc_ids"),
+        "target_cosine": _columns("synthesis_plan", "target_cosine"),
+        "achieved_cosine": _columns("synthesis_plan", "target")
+        + _columns("document_embeddings", "vector"),
+        "curriculum_stage": _columns("synthesis_plan", "curriculum_stage"),
+        "failure_doc_ids": _columns("synthesis_plan", "failure_doc_ids"),
+        "round": _columns("synthesis_plan", "round"),
+    }
+)
+"""Which upstream columns each synthetic column is made from (`dagster/column_lineage`): the
+teacher writes `text` from the plan's parents and target; labels come from the parents."""
 
 
 def _plain(value: object) -> object:

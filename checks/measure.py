@@ -103,7 +103,7 @@ def reference_rates(
 ) -> ReferenceRates:
     """The train split's own rate on every rate metric (see `checks.thresholds`)."""
     from checks.fluency import percentile_ceiling, share_above
-    from checks.language import detect_languages, dominant_language, language_mismatch_share
+    from checks.language import language_mismatch_share
     from checks.tone import negative_share, sentiment_scores, toxic_flags, toxic_share
 
     rates: dict[str, tuple[float, int]] = {}
@@ -118,8 +118,8 @@ def reference_rates(
     outside = (lengths < config.min_chars) | (lengths > config.max_chars)
     rates["length_violation_share"] = (float(outside.mean()), m)
 
-    languages = detect_languages(sample)
-    language = config.language or dominant_language(languages)
+    languages = reference.subset_languages(config.reference_rows)
+    language = reference.expected_language(config)
     if language is None:
         notes["language_mismatch_share"] = "no language detected in the train split"
     else:

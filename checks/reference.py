@@ -25,7 +25,7 @@ import polars as pl
 from factory.errors import SchemaError
 
 if TYPE_CHECKING:
-    from factory.config import FactoryConfig
+    from factory.config import ChecksConfig, FactoryConfig
     from factory.embedding import Embedder
 
 __all__ = ["QualityReference", "QualityTools", "corpus_reference", "reference_from_tables"]
@@ -97,6 +97,29 @@ class QualityReference:
     def subset_rows(self, limit: int) -> np.ndarray:
         """Indices of the first `limit` rows (rows are in doc_id, i.e. content-hash, order)."""
         return np.arange(min(limit, self.size))
+
+    def subset_languages(self, limit: int) -> list[str | None]:
+        """The detected language of each of the first `limit` rows (detected once per limit)."""
+        from checks.language import detect_languages
+
+        if limit not in self._languages:
+            self._languages[limit] = detect_languages(
+                [self.texts[i] for i in self.subset_rows(limit)]
+            )
+        return self._languages[limit]
+
+    def expected_language(self, config: ChecksConfig) -> str | None:
+        """`checks.language`, else the dominant language of the first `checks.reference_rows`
+        rows: the one language both the row filter and the set check hold samples to."""
+        from checks.language import dominant_language
+
+        if config.language:
+            return config.language
+        return dominant_language(self.subset_languages(config.reference_rows))
+
+    @cached_property
+    def _languages(self) -> dict[int, list[str | None]]:
+        return {}
 
 
 def reference_from_tables(

@@ -32,7 +32,6 @@ if TYPE_CHECKING:
 
 __all__ = [
     "REJECT_CATEGORIES",
-    "expected_language",
     "filter_samples",
     "redact_samples",
     "rejection_reasons",
@@ -132,17 +131,6 @@ def filter_samples(
     accepted = tagged.filter(pl.col("reason").is_null()).drop("reason")
     rejects = tagged.filter(pl.col("reason").is_not_null())
     return SYNTHETIC_SAMPLES.validate(accepted), SYNTHETIC_REJECTS.validate(rejects)
-
-
-def expected_language(config: ChecksConfig, corpus_texts: Iterable[str]) -> str | None:
-    """`checks.language`, else the dominant language of (up to `reference_rows`, in sorted
-    order) corpus texts; None when no language is detected."""
-    from checks.language import detect_languages, dominant_language
-
-    if config.language:
-        return config.language
-    sample = sorted(t for t in corpus_texts if t)[: config.reference_rows]
-    return dominant_language(detect_languages(sample))
 
 
 def _language_reasons(

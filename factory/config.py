@@ -43,6 +43,7 @@ __all__ = [
     "TeacherConfig",
     "config_keys",
     "load_config",
+    "read_yaml_mapping",
 ]
 
 SourceKind = Literal["stdlib", "jsonl", "csv", "parquet", "folder", "hf_disk", "hub"]
@@ -701,22 +702,28 @@ def load_config(path: str | Path | None = None) -> FactoryConfig:
     """Read `factory.yaml` (or the defaults when `path` is None)."""
     if path is None:
         return FactoryConfig.from_dict({})
+    file, data = read_yaml_mapping(
+        path, "config file", "pass --config PATH to an existing factory.yaml"
+    )
+    return FactoryConfig.from_dict(data, base_dir=file.parent)
+
+
+def read_yaml_mapping(path: str | Path, what: str, fix: str) -> tuple[Path, dict[str, Any]]:
+    """The resolved path and top-level mapping of a YAML file; `what` names the file and `fix`
+    says what to pass instead in the error when the file is missing."""
     file = Path(path).expanduser().resolve()
     if not file.is_file():
-        msg = (
-            f"config file {str(file)!r} does not exist; "
-            "pass --config PATH to an existing factory.yaml"
-        )
+        msg = f"{what} {str(file)!r} does not exist; {fix}"
         raise ConfigError(msg)
     try:
         data = yaml.safe_load(file.read_text(encoding="utf-8")) or {}
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
-        msg = f"config file {str(file)!r} is not valid YAML: {exc}"
+        msg = f"{what} {str(file)!r} is not valid YAML: {exc}"
         raise ConfigError(msg) from exc
     if not isinstance(data, dict):
-        msg = f"config file {str(file)!r} must hold a mapping at the top, got {type(data).__name__}"
+        msg = f"{what} {str(file)!r} must hold a mapping at the top, got {type(data).__name__}"
         raise ConfigError(msg)
-    return FactoryConfig.from_dict(data, base_dir=file.parent)
+    return file, data
 
 
 def config_keys(model: type[BaseModel] = FactoryConfig, prefix: str = "") -> dict[str, str]:

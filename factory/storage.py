@@ -9,7 +9,7 @@ from pathlib import Path
 
 import polars as pl
 
-__all__ = ["read_table", "table_path", "write_table"]
+__all__ = ["read_table", "table_path", "write_parquet_atomic", "write_table"]
 
 
 def table_path(home: Path, name: str, partition: str | None = None) -> Path:
@@ -22,7 +22,11 @@ def table_path(home: Path, name: str, partition: str | None = None) -> Path:
 
 def write_table(home: Path, name: str, frame: pl.DataFrame, partition: str | None = None) -> Path:
     """Write `frame` as table `name` (temp file, then rename) and return its path."""
-    path = table_path(home, name, partition)
+    return write_parquet_atomic(frame, table_path(home, name, partition))
+
+
+def write_parquet_atomic(frame: pl.DataFrame, path: Path) -> Path:
+    """Write `frame` to `path` through a temp file and a rename: a reader never sees half a file."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
     frame.write_parquet(tmp)

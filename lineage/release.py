@@ -9,6 +9,7 @@ Layout written by `write_release`::
         report.md              the same facts in Markdown
         report.json            the card and report inputs as JSON
         map.png                the semantic map, when the run produced one
+        MANIFEST.sha256        SHA-256 of every file above (`sha256sum -c MANIFEST.sha256`)
 
 A table is counted as synthetic when it has a `gap_id` column (the synthetic samples schema).
 The folder loads with `datasets.load_dataset(str(out_dir), "<table>")`; the first table is the
@@ -34,6 +35,7 @@ from typing import Any
 import polars as pl
 
 from lineage.errors import LineageError
+from lineage.manifest import write_manifest
 from lineage.release_info import CardInfo, ReleaseInfo, ReportInfo, check_info
 from lineage.secrets import ensure_no_secrets
 from lineage.templates import render
@@ -291,7 +293,8 @@ def _check_out_dir(out_dir: Path, tables: dict[str, pl.DataFrame]) -> None:
 def write_release(
     out_dir: Path, tables: dict[str, pl.DataFrame], card: CardInfo, report: ReportInfo
 ) -> ReleaseInfo:
-    """Write Parquet tables, README.md card, report.html/.md/.json and map.png into `out_dir`."""
+    """Write Parquet tables, README.md card, report.html/.md/.json, map.png and the manifest
+    into `out_dir`."""
     out_dir = Path(out_dir)
     check_info(card, report)
     facts: dict[str, Any] = _json_safe({"card": asdict(card), "report": asdict(report)})
@@ -326,6 +329,7 @@ def write_release(
     for name, text in outputs.items():
         (out_dir / name).write_text(text, encoding="utf-8")
         files.append(out_dir / name)
+    files.append(write_manifest(out_dir))
     return ReleaseInfo(
         path=out_dir, files=sorted(files), rows={n: f.height for n, f in tables.items()}
     )

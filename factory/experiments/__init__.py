@@ -19,14 +19,16 @@ from factory.experiments.intervals import Interval, t_interval
 from factory.experiments.plans import UNTARGETED, gap_plan, untargeted_plan
 from factory.experiments.report import (
     ConditionSummary,
+    UtilityReport,
     markdown_report,
     plot_conditions,
     result_json,
     summarize,
     write_json,
+    write_report,
 )
 from factory.experiments.space import ExperimentSpace, prepare_space
-from factory.experiments.students import STUDENT_TRAINERS, Scorer, train_student
+from factory.experiments.students import STUDENT_BACKENDS, Scorer, train_student
 from factory.experiments.utility import (
     CONDITION_LABELS,
     CONDITIONS,
@@ -40,7 +42,7 @@ from factory.experiments.utility import (
 __all__ = [
     "CONDITIONS",
     "CONDITION_LABELS",
-    "STUDENT_TRAINERS",
+    "STUDENT_BACKENDS",
     "UNTARGETED",
     "UTILITY_CODE_VERSION",
     "ConditionSummary",
@@ -52,6 +54,7 @@ __all__ = [
     "UtilityDataConfig",
     "UtilityExperimentConfig",
     "UtilityModeConfig",
+    "UtilityReport",
     "UtilityResult",
     "adversarial_split",
     "gap_plan",
@@ -69,4 +72,5 @@ __all__ = [
     "train_student",
     "untargeted_plan",
     "write_json",
+    "write_report",
 ]

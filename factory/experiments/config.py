@@ -17,7 +17,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from pydantic import BaseModel, Field, PrivateAttr, ValidationError, model_validator
 
 from factory.config import (
@@ -28,6 +27,7 @@ from factory.config import (
     StudentConfig,
     SynthesisConfig,
     TeacherConfig,
+    read_yaml_mapping,
 )
 from factory.errors import ConfigError
 
@@ -229,20 +229,9 @@ def load_experiment_config(path: str | Path) -> UtilityExperimentConfig:
     Example:
         >>> cfg = load_experiment_config("examples/utility.yaml")  # doctest: +SKIP
         >>> cfg.quick.n_synthetic  # doctest: +SKIP
-        48
+        32
     """
-    file = Path(path).expanduser().resolve()
-    if not file.is_file():
-        msg = f"experiment config {str(file)!r} does not exist; pass --config examples/utility.yaml"
-        raise ConfigError(msg)
-    try:
-        data = yaml.safe_load(file.read_text(encoding="utf-8")) or {}
-    except (yaml.YAMLError, UnicodeDecodeError) as exc:
-        msg = f"experiment config {str(file)!r} is not valid YAML: {exc}"
-        raise ConfigError(msg) from exc
-    if not isinstance(data, dict):
-        msg = f"experiment config {str(file)!r} must hold a mapping, got {type(data).__name__}"
-        raise ConfigError(msg)
+    file, data = read_yaml_mapping(path, "experiment config", "pass --config examples/utility.yaml")
     return UtilityExperimentConfig.from_dict(data, base_dir=file.parent)
 
 

@@ -21,11 +21,13 @@ from factory.experiments.utility import CONDITION_LABELS, CONDITIONS, SeedOutcom
 
 __all__ = [
     "ConditionSummary",
+    "UtilityReport",
     "markdown_report",
     "plot_conditions",
     "result_json",
     "summarize",
     "write_json",
+    "write_report",
 ]
 
 
@@ -183,6 +185,28 @@ def plot_conditions(summaries: list[ConditionSummary], path: Path, title: str) -
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path)
     return path
+
+
+@dataclass(frozen=True)
+class UtilityReport:
+    """What a run leaves for its readers: the table, and where its plot and JSON are."""
+
+    summaries: list[ConditionSummary]
+    table: str
+    plot_path: Path
+    json_path: Path
+
+
+def write_report(result: UtilityResult, json_path: Path | None = None) -> UtilityReport:
+    """The Markdown table, `utility-<mode>.png` and `utility-<mode>.json` of a run (the JSON in
+    the run's work folder unless `json_path` is given)."""
+    summaries = summarize(result.outcomes)
+    stem = result.work_dir / f"utility-{result.mode}"
+    plot = plot_conditions(
+        summaries, stem.with_suffix(".png"), f"utility experiment ({result.mode})"
+    )
+    written = write_json(result, json_path or stem.with_suffix(".json"))
+    return UtilityReport(summaries, markdown_report(summaries), plot, written)
 
 
 def _count(value: float) -> str:

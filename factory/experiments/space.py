@@ -26,6 +26,7 @@ from factory.experiments.data import ExperimentData
 from factory.gaps import Reference
 from factory.hashing import fingerprint
 from factory.schemas import CLUSTERS, SEMANTIC_MAP
+from factory.storage import write_parquet_atomic
 from factory.synthesis import TrainSet
 
 __all__ = ["ExperimentSpace", "prepare_space"]
@@ -147,9 +148,6 @@ def _semantic_map(
         k=config.gaps.k,
         progress=mapped_step,
     )
-    folder.mkdir(parents=True, exist_ok=True)
     for frame, path in zip((result.semantic_map, result.clusters), paths, strict=True):
-        tmp = path.with_name(path.name + ".tmp")
-        frame.write_parquet(tmp)
-        tmp.replace(path)
+        write_parquet_atomic(frame, path)
     return result.semantic_map, result.clusters

@@ -1,9 +1,9 @@
-"""The experiment's student behind one small function per backend.
+"""The experiment's student: `factory.training.fit_student`, then a scorer over held-out rows.
 
-A trainer takes the rows a condition trains on (text, label and their unit vectors) and returns
-a `Scorer`: per-example results (`evaluate_head` / `evaluate_causal_lm` columns, with `correct`)
-on any labelled frame. `classifier` is the light linear head on the embedder's vectors; `llm`
-fine-tunes the causal LM (LoRA or full, `student.method`) and decodes labels under constraint.
+A trained student is returned as a `Scorer`: per-example results (`evaluate_head` /
+`evaluate_causal_lm` columns, with `correct`) on any labelled frame. `classifier` is the light
+linear head on the embedder's vectors; `llm` fine-tunes the causal LM (LoRA or full,
+`student.method`) and decodes labels under constraint.
 
 Example:
     >>> cfg = StudentConfig(backend="classifier")
@@ -21,80 +21,12 @@ import numpy as np
 import polars as pl
 
 from factory.config import StudentConfig
-from factory.errors import ConfigError
+from factory.training.student import STUDENT_BACKENDS, fit_student
 
-__all__ = ["STUDENT_TRAINERS", "Scorer", "train_student"]
+__all__ = ["STUDENT_BACKENDS", "Scorer", "train_student"]
 
 Scorer = Callable[[pl.DataFrame, np.ndarray], pl.DataFrame]
 """(frame of doc_id, split, text, label; its vectors (n, d)) -> per-example results."""
-Trainer = Callable[
-    [
-        pl.DataFrame,
-        np.ndarray,
-        pl.DataFrame,
-        StudentConfig,
-        Path,
-        Path,
-        Callable[[int, int], None] | None,
-    ],
-    Scorer,
-]
-
-
-def _head(
-    rows: pl.DataFrame,
-    vectors: np.ndarray,
-    validation: pl.DataFrame,
-    config: StudentConfig,
-    out_dir: Path,
-    models_dir: Path,
-    progress: Callable[[int, int], None] | None,
-) -> Scorer:
-    from factory.training import evaluate_head, load_head, train_head
-
-    result = train_head(vectors, rows["label"].to_list(), config, out_dir, progress)
-    head = load_head(result.checkpoint_path)
-
-    def score(frame: pl.DataFrame, frame_vectors: np.ndarray) -> pl.DataFrame:
-        return evaluate_head(head, frame_vectors, frame)
-
-    return score
-
-
-def _llm(
-    rows: pl.DataFrame,
-    vectors: np.ndarray,
-    validation: pl.DataFrame,
-    config: StudentConfig,
-    out_dir: Path,
-    models_dir: Path,
-    progress: Callable[[int, int], None] | None,
-) -> Scorer:
-    from factory.training import (
-        evaluate_causal_lm,
-        load_student,
-        prepare_base_model,
-        train_causal_lm,
-        training_texts,
-    )
-
-    base = prepare_base_model(config.base_model, models_dir)
-    texts = training_texts(rows, "classification")
-    held = training_texts(validation.head(config.eval_documents), "classification")
-    result = train_causal_lm(base, texts, held, config, out_dir, progress)
-    model, tokenizer = load_student(base, result.checkpoint_path)
-    labels = sorted(set(rows["label"].to_list()))
-
-    def score(frame: pl.DataFrame, frame_vectors: np.ndarray) -> pl.DataFrame:
-        return evaluate_causal_lm(
-            model, tokenizer, frame, "classification", labels, config.max_length, batch_size=32
-        )
-
-    return score
-
-
-STUDENT_TRAINERS: dict[str, Trainer] = {"classifier": _head, "llm": _llm}
-"""Student trainers by `student.backend`."""
 
 
 def train_student(
@@ -109,8 +41,29 @@ def train_student(
     """Train the student that `config.backend` names on `rows` (text, label) and `vectors`.
 
     `validation` (held-out labelled rows) gives the causal LM its before/after perplexity."""
-    if config.backend not in STUDENT_TRAINERS:
-        msg = f"unknown student {config.backend!r}; expected one of {sorted(STUDENT_TRAINERS)}"
-        raise ConfigError(msg)
-    trainer = STUDENT_TRAINERS[config.backend]
-    return trainer(rows, vectors, validation, config, out_dir, models_dir, progress)
+    from factory.training import (
+        evaluate_causal_lm,
+        evaluate_head,
+        load_head,
+        load_student,
+        prepare_base_model,
+    )
+
+    kind = "classification"
+    base = prepare_base_model(config.base_model, models_dir) if config.backend == "llm" else None
+    result = fit_student(
+        rows, kind, config, out_dir,
+        vectors=vectors, eval_rows=validation, base=base, progress=progress,
+    )  # fmt: skip
+    if base is None:
+        head = load_head(result.checkpoint_path)
+        return lambda frame, frame_vectors: evaluate_head(head, frame_vectors, frame)
+    model, tokenizer = load_student(base, result.checkpoint_path)
+    labels = sorted(set(rows["label"].to_list()))
+
+    def score(frame: pl.DataFrame, frame_vectors: np.ndarray) -> pl.DataFrame:
+        return evaluate_causal_lm(
+            model, tokenizer, frame, kind, labels, config.max_length, batch_size=32
+        )
+
+    return score

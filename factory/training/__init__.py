@@ -33,12 +33,19 @@ from factory.training.evaluate import (
 )
 from factory.training.loading import checkpoint_kind, load_student, resolve_training_device
 from factory.training.perplexity import perplexity, token_nll
+from factory.training.student import (
+    STUDENT_BACKENDS,
+    check_student_task,
+    fit_student,
+    held_out_texts,
+)
 from factory.training.texts import TASK_TEMPLATES, format_prompt, training_texts
 
 __all__ = [
     "LORA_DROPOUT",
     "LORA_TARGET_MODULES",
     "METHODS",
+    "STUDENT_BACKENDS",
     "TASK_TEMPLATES",
     "TRAINING_INFO",
     "BaseModelInfo",
@@ -46,11 +53,14 @@ __all__ = [
     "LinearHead",
     "Progress",
     "TrainResult",
+    "check_student_task",
     "checkpoint_kind",
     "evaluate_causal_lm",
     "evaluate_head",
+    "fit_student",
     "format_prompt",
     "hash_checkpoint",
+    "held_out_texts",
     "label_token_sequences",
     "load_head",
     "load_student",

@@ -25,6 +25,8 @@ def test_every_asset_has_code_version_group_and_description() -> None:
         assert node.code_version, key
         assert node.group_name not in {None, "default"}, key
         assert node.description, key
+        assert node.owners == ["team:factory"], key
+        assert node.tags["factory/layer"] == node.group_name, key
 
 
 def test_definitions_validate() -> None:
@@ -43,3 +45,14 @@ def test_rounds_partition_every_layer_from_the_gaps_on() -> None:
         "student_checkpoint", "student_evaluation", "dataset_release",
     }  # fmt: skip
     assert all(graph.get(dg.AssetKey(k)).partitions_def == ROUNDS for k in partitioned)
+
+
+def test_pipeline_job_leaves_the_experiment_to_its_own_job() -> None:
+    graph = defs.resolve_asset_graph()
+    experiment = dg.AssetKey("utility_experiment")
+    assert graph.get(experiment).group_name == "experiments"
+    pipeline = defs.resolve_job_def("factory").asset_layer.selected_asset_keys
+    assert experiment not in pipeline
+    assert {dg.AssetKey("corpus_documents"), dg.AssetKey("dataset_release")} <= pipeline
+    experiment_job = defs.resolve_job_def("utility_experiment_job").asset_layer.selected_asset_keys
+    assert experiment_job == {experiment}

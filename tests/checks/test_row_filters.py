@@ -6,6 +6,7 @@ import numpy as np
 import polars as pl
 import pytest
 
+from checks.reference import QualityReference
 from checks.row_filters import REJECT_CATEGORIES, filter_samples, rejection_reasons
 from factory.config import ChecksConfig
 from factory.errors import SchemaError
@@ -151,17 +152,18 @@ def test_real_minilm_catches_copies_and_duplicates(banking: Banking, minilm: obj
 def test_a_text_in_another_language_is_rejected_when_the_language_is_given(
     make_samples: MakeSamples,
 ) -> None:
-    from checks.row_filters import expected_language
-
     texts = [
         "How can I see the exchange rate for my transfer?",
         "Wie kann ich den Wechselkurs für meine Überweisung sehen?",
     ]
     samples = make_samples(texts, achieved=[0.7, 0.7])
     vectors = np.stack([_e(0), _e(1)])
-    language = expected_language(ChecksConfig(), CORPUS_TEXTS)
+    language = _reference(CORPUS_TEXTS).expected_language(ChecksConfig())
     assert language == "en"
-    assert expected_language(ChecksConfig(language="de"), CORPUS_TEXTS) == "de"
+    assert _reference(CORPUS_TEXTS).expected_language(ChecksConfig(language="de")) == "de"
+    reference = _reference(CORPUS_TEXTS)
+    assert reference.subset_languages(1) is reference.subset_languages(1)  # detected once
+    assert len(reference.subset_languages(1)) == 1
     accepted, rejects = filter_samples(
         samples, vectors, _corpus_vectors(), CORPUS_TEXTS, ChecksConfig(), (), language
     )
@@ -169,3 +171,11 @@ def test_a_text_in_another_language_is_rejected_when_the_language_is_given(
     assert rejects["reason"].to_list() == ["language: detected 'de', expected 'en'"]
     kept, _ = filter_samples(samples, vectors, _corpus_vectors(), CORPUS_TEXTS, ChecksConfig())
     assert kept.height == 2  # no language given: no language filter
+
+
+def _reference(texts: list[str]) -> QualityReference:
+    n = len(texts)
+    vectors = np.zeros((n, 4), dtype=np.float32)
+    return QualityReference(
+        [f"d{i}" for i in range(n)], list(texts), [None] * n, [None] * n, vectors
+    )

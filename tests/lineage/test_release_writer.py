@@ -174,6 +174,7 @@ def test_release_folder_is_complete_and_real(tmp_path: Path, train_rows: pl.Data
         [
             "data/synthetic.parquet",
             "data/train.parquet",
+            "MANIFEST.sha256",
             "README.md",
             "map.png",
             "report.html",
@@ -333,3 +334,32 @@ def test_stale_tables_are_refused(tmp_path: Path, train_rows: pl.DataFrame) -> N
     write_release(out, {"old": train_rows}, _card(), _report(tmp_path))
     with pytest.raises(LineageError, match=r"already holds other tables \['old.parquet'\]"):
         write_release(out, {"train": train_rows}, _card(), _report(tmp_path))
+
+
+def test_one_changed_byte_in_any_release_file_is_detected(
+    tmp_path: Path, train_rows: pl.DataFrame
+) -> None:
+    import subprocess
+
+    from lineage.manifest import verify_manifest
+
+    out = tmp_path / "release"
+    info = write_release(out, {"synthetic": _synthetic(train_rows, 9), "train": train_rows},
+                         _card(), _report(tmp_path))  # fmt: skip
+    assert verify_manifest(out) == []
+    checked = subprocess.run(
+        ["sha256sum", "-c", "--strict", "MANIFEST.sha256"], cwd=out, capture_output=True, text=True
+    )
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    kinds = [p for p in info.files if p.name != "MANIFEST.sha256"]
+    assert {p.suffix for p in kinds} == {".parquet", ".md", ".html", ".json", ".png"}
+    for path in kinds:
+        original = path.read_bytes()
+        middle = len(original) // 2
+        path.write_bytes(original[:middle] + bytes([original[middle] ^ 1]) + original[middle + 1 :])
+        name = path.relative_to(out).as_posix()
+        assert verify_manifest(out) == [
+            f"{name}: content changed (SHA-256 differs from the manifest)"
+        ], name
+        path.write_bytes(original)
+    assert verify_manifest(out) == []

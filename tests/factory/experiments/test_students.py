@@ -11,7 +11,7 @@ import pytest
 
 from factory.config import StudentConfig
 from factory.errors import ConfigError
-from factory.experiments import STUDENT_TRAINERS, train_student
+from factory.experiments import STUDENT_BACKENDS, train_student
 
 LABELS = ["card_arrival", "top_up_failed", "lost_card"]
 
@@ -32,7 +32,7 @@ def _vectors(frame: pl.DataFrame) -> np.ndarray:
 
 
 def test_registry_names_both_backends() -> None:
-    assert sorted(STUDENT_TRAINERS) == ["classifier", "llm"]
+    assert sorted(STUDENT_BACKENDS) == ["classifier", "llm"]
     bad = StudentConfig.model_construct(backend="svm")
     with pytest.raises(ConfigError, match="unknown student 'svm'"):
         train_student(_frame(6, "train"), np.zeros((6, 8)), _frame(3, "validation"), bad,
