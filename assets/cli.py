@@ -585,7 +585,7 @@ def experiment_utility(
 
         result = run_utility(cfg, mode, work, progress)
     report = write_report(result, json_out)
-    console.print(report.table, highlight=False, markup=False)
+    console.print(report.table, highlight=False, markup=False, soft_wrap=True)
     console.print(
         f"plot: {report.plot_path}; results: {report.json_path}; {result.seconds:.0f} s",
         highlight=False,
