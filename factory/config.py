@@ -385,6 +385,12 @@ class TeacherConfig(StrictModel):
     completion_price_per_million: float = Field(
         0.0, ge=0, description="Price per million completion tokens (for cost accounting)."
     )
+    license: str | None = Field(
+        None,
+        description="License or terms id of the teacher's outputs (e.g. apache-2.0, "
+        "openai-terms); it counts toward the release's license class. null: apache-2.0 for the "
+        "embedded SmolLM2, else unknown.",
+    )
 
 
 _DEFAULT_METHODS = {
@@ -633,6 +639,55 @@ class ChecksConfig(StrictModel):
     )
 
 
+class ReleaseConfig(StrictModel):
+    """The release: declared use, license overrides, maintainers and signing."""
+
+    declared_use: Literal["commercial", "non-commercial", "academic"] = Field(
+        "commercial",
+        description="What the release is for; `factory publish` refuses a release whose license "
+        "class (the most restrictive of its sources and the teacher's terms) forbids it.",
+    )
+    license_override: (
+        Literal["commercial", "unspecified", "non-commercial", "academic-only"] | None
+    ) = Field(
+        None,
+        description="Use class to record instead of the derived one (e.g. after checking an "
+        "unknown source license by hand); needs `license_override_reason`, and both are "
+        "stated in the report.",
+    )
+    license_override_reason: str | None = Field(
+        None, description="Why the override is justified; required with `license_override`."
+    )
+    maintainers: list[str] = Field(
+        default_factory=list, description="Who maintains the release (names or e-mail addresses)."
+    )
+    maintenance_plan: str | None = Field(
+        None,
+        description="How the release is kept up to date and how takedown requests are handled; "
+        "null: the report says no plan was given.",
+    )
+    sign: bool = Field(
+        True,
+        description="Sign every release folder with the local key (OpenSSF model_signing); the "
+        "key is created on first use if missing.",
+    )
+    signing_key: str | None = Field(
+        None,
+        description="PEM private key (EC P-256) used to sign releases, relative to the config "
+        "file; null: HOME/keys/release-signing.pem. Never copied into a release.",
+    )
+
+    @model_validator(mode="after")
+    def _check_override(self) -> ReleaseConfig:
+        if self.license_override is not None and not (self.license_override_reason or "").strip():
+            msg = (
+                f"release.license_override is {self.license_override!r} but "
+                "release.license_override_reason is empty; say why the override holds"
+            )
+            raise ValueError(msg)
+        return self
+
+
 class FactoryConfig(StrictModel):
     """The whole `factory.yaml`."""
 
@@ -660,6 +715,9 @@ class FactoryConfig(StrictModel):
     )
     student: StudentConfig = Field(default_factory=StudentConfig, description="Student model.")
     checks: ChecksConfig = Field(default_factory=ChecksConfig, description="Quality gates.")
+    release: ReleaseConfig = Field(
+        default_factory=ReleaseConfig, description="Release, license class and signing."
+    )
 
     _base_dir: Path = PrivateAttr(default_factory=Path.cwd)
 
