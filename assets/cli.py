@@ -394,24 +394,237 @@ def verify(
     release_dir: Annotated[
         Path, typer.Argument(help="A release folder (HOME/releases/<version>).")
     ],
+    public_key: Annotated[
+        Path | None,
+        typer.Option(
+            "--public-key",
+            help="The publisher's public key (PEM); default: the copy the release carries.",
+        ),
+    ] = None,
+    ledger: Annotated[
+        Path | None,
+        typer.Option(
+            "--ledger", help="Project ledger (default: HOME/provenance/ledger.jsonl beside it)."
+        ),
+    ] = None,
+    allow_unsigned: Annotated[
+        bool,
+        typer.Option("--allow-unsigned", help="Accept a release without signature.sig."),
+    ] = False,
 ) -> None:
-    """Check a release folder against its MANIFEST.sha256; exit 1 on any changed, missing or
-    added file."""
-    from lineage.manifest import MANIFEST_NAME, verify_manifest
+    """Check a release folder: every file against MANIFEST.sha256, the signature over the
+    folder, and its record and layers in the project ledger; exit 1 on any tampering."""
+    from lineage.verify import verify_release
 
-    if not release_dir.is_dir():
-        raise FactoryError(f"release folder {str(release_dir)!r} does not exist")
-    problems = verify_manifest(release_dir)
-    if problems:
-        for problem in problems:
-            errors.print(f"[red]tampered[/]: {problem}", highlight=False)
+    result = verify_release(release_dir, public_key, ledger, require_signature=not allow_unsigned)
+    for note in result.notes:
+        console.print(f"[yellow]note[/]: {note}", highlight=False, soft_wrap=True)
+    if not result.ok:
+        for problem in result.problems:
+            errors.print(f"[red]tampered[/]: {problem}", highlight=False, soft_wrap=True)
         raise typer.Exit(1)
-    listed = len((release_dir / MANIFEST_NAME).read_text(encoding="utf-8").splitlines())
+    checked = [f"{result.files} file{'s' * (result.files != 1)} match MANIFEST.sha256"]
+    if result.signed_by is not None:
+        checked.append(f"signature verifies (key SHA-256 {result.signed_by[:16]}…)")
+    if result.ledger is not None:
+        checked.append(f"recorded in {result.ledger}")
+    console.print(f"[green]release intact[/]: {'; '.join(checked)}", highlight=False)
+
+
+keys_app = typer.Typer(help="The local key that signs release folders.", no_args_is_help=True)
+app.add_typer(keys_app, name="keys")
+
+
+@keys_app.command("init")
+def keys_init(
+    config: ConfigOption = None,
+    path: Annotated[
+        Path | None,
+        typer.Option(
+            "--path",
+            help="Private key to create (default: release.signing_key, else "
+            "HOME/keys/release-signing.pem).",
+        ),
+    ] = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Replace an existing key (old releases then fail).")
+    ] = False,
+) -> None:
+    """Create the EC P-256 key pair that signs releases; the private key (0600) never enters
+    a release, the public half (.pub) is what you hand to verifiers."""
+    from assets.release import signing_key_path
+    from lineage.signing import init_keys
+
+    target = path if path is not None else signing_key_path(_load(config))
+    pair = init_keys(target, overwrite=force)
+    console.print(f"[green]created[/] {pair.private_key} (private, mode 0600)", highlight=False)
+    console.print(f"public key {pair.public_key}, SHA-256 {pair.fingerprint}", highlight=False)
+
+
+@app.command("release")
+def release(
+    config: ConfigOption = None,
+    exclude: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--exclude",
+            "-x",
+            help="A doc_id or source_id to leave out with every row derived from it (repeatable).",
+        ),
+    ] = None,
+    reason: Annotated[
+        str | None, typer.Option("--reason", help="Why, for the report and the ledger.")
+    ] = None,
+    round_number: Annotated[
+        int | None,
+        typer.Option("--round", "-r", min=1, help="Round to release (default: the latest)."),
+    ] = None,
+) -> None:
+    """Write, sign and record a release from the stored tables (no other asset re-runs);
+    with --exclude, rebuild it without a document or source (a takedown)."""
+    import dagster as dg
+
+    from assets.definitions import ALL_ASSETS, ALL_CHECKS, build_resources
+    from assets.rounds import add_round
+
+    cfg = _load(config)
+    _prepare_instance(cfg, config)
+    if round_number is None:
+        round_number = _latest_round(cfg)
+    if not table_path(cfg.home_dir, "student_evaluation", str(round_number)).exists():
+        raise FactoryError(
+            f"round {round_number} has no student evaluation under {cfg.home_dir}; run "
+            f"`factory run --round {round_number}` first"
+        )
+    request = {"exclude": list(exclude or []), "reason": reason}
+    config_path = str(Path(config).resolve()) if config else None
+    with dg.DagsterInstance.get() as instance:
+        result = dg.materialize(
+            [*ALL_ASSETS, *ALL_CHECKS],
+            instance=instance,
+            resources=build_resources(config_path),
+            selection=["dataset_release"],
+            partition_key=add_round(instance, round_number),
+            raise_on_error=False,
+            tags={"factory/source": "cli", "factory/round": str(round_number)},
+            run_config={
+                "ops": {"dataset_release": {"config": request}},
+                "loggers": {"console": {"config": {"log_level": "INFO"}}},
+            },
+        )
+    if not result.success:
+        raise FactoryError(_failure_message(result))
+    import polars as pl
+
+    row = pl.read_parquet(table_path(cfg.home_dir, "dataset_release", str(round_number))).row(
+        0, named=True
+    )
     console.print(
-        f"[green]release intact[/]: {listed} file{'s' * (listed != 1)} match {MANIFEST_NAME} "
-        "(releases are not signed yet: no signature was checked)",
+        f"[green]released[/] {row['synthetic_rows']} synthetic and {row['train_rows']} train rows "
+        f"to {row['release_path']} (run {result.run_id})",
         highlight=False,
     )
+    console.print(f"report: {row['report_path']}", highlight=False)
+
+
+def _latest_round(cfg: FactoryConfig) -> int:
+    """The highest round with a stored student evaluation."""
+    folder = table_path(cfg.home_dir, "student_evaluation", "1").parent
+    rounds = [int(p.stem) for p in folder.glob("*.parquet") if p.stem.isdigit()]
+    if not rounds:
+        raise FactoryError(f"nothing to release under {cfg.home_dir}; run `factory run` first")
+    return max(rounds)
+
+
+@app.command("publish")
+def publish(
+    release_dir: Annotated[
+        Path, typer.Argument(help="A release folder (HOME/releases/<version>).")
+    ],
+    repo_id: Annotated[
+        str, typer.Option("--repo-id", help="The Hub dataset repo to publish to, ORG/NAME.")
+    ],
+    private: Annotated[
+        bool,
+        typer.Option("--private", help="Make the repo private (an existing one must already be)."),
+    ] = False,
+    dry_run: Annotated[
+        bool,
+        typer.Option(
+            "--dry-run", help="Run every check and list what would be uploaded; no network."
+        ),
+    ] = False,
+    use: Annotated[
+        str | None,
+        typer.Option(
+            "--use",
+            help="commercial, non-commercial or academic (default: the release's declared use).",
+        ),
+    ] = None,
+    endpoint: Annotated[
+        str | None,
+        typer.Option("--endpoint", help="Hub URL (default: $HF_ENDPOINT, else huggingface.co)."),
+    ] = None,
+    ledger: Annotated[
+        Path | None,
+        typer.Option(
+            "--ledger", help="Ledger to record it in (default: HOME/provenance/ledger.jsonl)."
+        ),
+    ] = None,
+) -> None:
+    """Publish a release to a Hugging Face dataset repo: check it, upload the folder, tag it
+    v-<version> and record the commit in the ledger. The token comes from HF_TOKEN only."""
+    from lineage.licenses import USES
+    from lineage.publish import PublishRefusedError, publish_release
+
+    if use is not None and use not in USES:
+        raise FactoryError(f"--use {use!r} is not one of {', '.join(USES)}; pick one of them")
+    try:
+        result = publish_release(
+            release_dir,
+            repo_id,
+            private=private,
+            dry_run=dry_run,
+            use=use,
+            endpoint=endpoint,
+            ledger=ledger,
+        )
+    except PublishRefusedError as exc:
+        errors.print(f"[red]refused[/]: nothing was uploaded to {repo_id}", highlight=False)
+        for reason in exc.reasons:
+            errors.print(f"  - {reason}", highlight=False, soft_wrap=True)
+        raise typer.Exit(1) from None
+    visibility = "private" if result.private else "public"
+    summary = (
+        f"{len(result.files)} files, {result.total_bytes:,} bytes to {visibility} "
+        f"{result.url} as tag {result.tag} ({result.use} use)"
+    )
+    if result.dry_run:
+        console.print(f"[yellow]dry run[/], nothing uploaded: would publish {summary}")
+        for f in result.files:
+            console.print(f"  {f.path}  {f.size:,} bytes  sha256 {f.sha256[:16]}", highlight=False)
+        return
+    console.print(f"[green]published[/] {summary}", highlight=False)
+    console.print(f"commit {result.commit_sha}, recorded in {result.ledger}", highlight=False)
+
+
+@app.command("hub-server")
+def hub_server(
+    root: Annotated[Path, typer.Argument(help="Folder that holds the repos (created if absent).")],
+    port: Annotated[int, typer.Option(help="Port on 127.0.0.1 (0: any free one).")] = 0,
+    require_token: Annotated[
+        bool,
+        typer.Option("--require-token", help="Accept only the token in $HF_TOKEN (else any)."),
+    ] = False,
+) -> None:
+    """Serve a local Hugging Face Hub-compatible server over a folder, to rehearse a publish
+    (set HF_ENDPOINT to the URL it prints); Ctrl-C stops."""
+    from factory.hub_server import serve_hub_forever
+
+    token = os.environ.get("HF_TOKEN", "").strip() or None
+    if require_token and token is None:
+        raise FactoryError("--require-token needs HF_TOKEN set to the token clients must send")
+    serve_hub_forever(root, port, token if require_token else None)
 
 
 lineage_app = typer.Typer(

@@ -3,6 +3,8 @@
 Every asset body runs inside `lineage_step(...)`: it emits an OpenLineage START event, then on
 success a COMPLETE event and one hash-chained ledger record (asset, run, code version, data
 versions of outputs and inputs, parameters, model fingerprints), or a FAIL event on error.
+With `lineage.enabled: false` it emits and appends nothing; the body runs the same and sees the
+same `LineageStep` (inputs and their stored versions included).
 """
 
 import traceback
@@ -101,18 +103,22 @@ def lineage_step(
     code_version: str,
     inputs: list[str],
 ) -> Iterator[LineageStep]:
-    """Wrap one asset body: START now, COMPLETE + ledger record on success, FAIL on error."""
+    """Wrap one asset body: START now, COMPLETE + ledger record on success, FAIL on error
+    (nothing when `lineage.enabled` is false)."""
     dagster_run = _current_run(context)
     if dagster_run is None:  # an asset body called directly (unit tests): no run, no record
         yield LineageStep(job, code_version, [], {})
         return
-    home = factory.home
-    emitter = OpenLineageEmitter(openlineage_path(home), namespace=NAMESPACE)
     versions = {name: stored_version(context, name) for name in inputs}
     refs = [DatasetRef(NAMESPACE, name, version=versions[name]) for name in inputs]
+    step = LineageStep(job, code_version, refs, versions)
+    if not factory.config.lineage.enabled:  # provenance off: the same step, nothing written
+        yield step
+        return
+    home = factory.home
+    emitter = OpenLineageEmitter(openlineage_path(home), namespace=NAMESPACE)
     run_id = str(uuid.uuid5(uuid.UUID(dagster_run.run_id), job))
     parent = (dagster_run.run_id, dagster_run.job_name)
-    step = LineageStep(job, code_version, refs, versions)
     emitter.start(run_id, job, refs, parent=parent)
     try:
         yield step
@@ -140,10 +146,13 @@ def lineage_step(
 
 
 def quality_recorder(factory_key: str = "factory") -> Any:
-    """A `checks.dagster_checks` recorder: one ledger record per quality-gate run."""
+    """A `checks.dagster_checks` recorder: one ledger record per quality-gate run (none when
+    `lineage.enabled` is false)."""
 
     def record(context: dg.AssetCheckExecutionContext, report: Any) -> None:
         factory = getattr(context.resources, factory_key)
+        if not factory.config.lineage.enabled:
+            return
         asset = "synthetic_samples"
         Ledger(ledger_path(factory.home)).append(
             "quality_check",

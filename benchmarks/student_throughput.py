@@ -1,19 +1,20 @@
 """Training throughput of the project's LoRA student vs a bare PyTorch loop on the same batches.
 
-Claim: `factory.training.train_lora` (TRL `SFTTrainer` + PEFT LoRA) trains the student nearly as
-fast as a hand-written PyTorch loop doing the same work, in tokens per second.
+Claim: `factory.training.train_causal_lm` with `method="lora"` (TRL `SFTTrainer` + PEFT LoRA)
+trains the student nearly as fast as a hand-written PyTorch loop doing the same work, in tokens
+per second.
 
 Setup, in this process: the base is SmolLM2-135M from the packaged GGUF, dequantized once into
 `--cache` (a temporary folder by default) by `prepare_base_model`; with `--random-init` it is the
 same architecture with random weights (`AutoConfig` + `from_config`, saved once), a stand-in for
 GPU timing where the weights cannot travel (same speed). The data are the first `--steps` x
 `--batch-size` banking77 train texts by content hash in the classification training format
-(`training_texts`); the next 8 are the eval texts `train_lora` needs. Never test.csv.
+(`training_texts`); the next 8 are the eval texts `train_causal_lm` needs. Never test.csv.
 
-- project: `train_lora(base, texts, eval_texts, StudentConfig(max_steps, batch_size,
-  max_length), out)`; its time is `TrainResult.train_seconds` (`trainer.train()` alone: the
-  trainer's own setup inside it, every step, per-step logging and metrics; not the model load,
-  the perplexities or the saving). The batches it fed are recorded by wrapping TRL's
+- project: `train_causal_lm(base, texts, eval_texts, StudentConfig(method="lora", max_steps,
+  batch_size, max_length), out)`; its time is `TrainResult.train_seconds` (`trainer.train()`
+  alone: the trainer's own setup inside it, every step, per-step logging and metrics; not the
+  model load, the perplexities or the saving). The batches it fed are recorded by wrapping TRL's
   `DataCollatorForLanguageModeling.torch_call` (a copy of each batch, nothing else) and checked:
   each row is the tokenizer's ids of text + EOS, cut at `--max-length`, right-padded, labels
   -100 on padding. Every project repeat must feed the same batches.
@@ -24,11 +25,12 @@ GPU timing where the weights cannot travel (same speed). The data are the first 
   non-padding labels, backward, clip, step, schedule, zero_grad. Only the loop is timed. (TRL
   computes the loss with its fused LM head, log-probs in tiles without the full logits.)
 
-On CUDA both sides run bf16 autocast (fp32 weights) when the GPU supports it, as `train_lora`
-does; on the CPU both run fp32. Both use `--threads` torch threads. Tokens are the non-padding
-tokens of the recorded batches, the same count for both sides. Each side is warmed up with
-`--warmup` steps (a short `train_lora` run; the bare loop on its batches); repeats alternate which
-side goes first (the project first in repeat 1: it supplies the batches); medians of `--repeats`.
+On CUDA both sides run bf16 autocast (fp32 weights) when the GPU supports it, as
+`train_causal_lm` does; on the CPU both run fp32. Both use `--threads` torch threads. Tokens are
+the non-padding tokens of the recorded batches, the same count for both sides. Each side is warmed
+up with `--warmup` steps (a short `train_causal_lm` run; the bare loop on its batches); repeats
+alternate which side goes first (the project first in repeat 1: it supplies the batches);
+medians of `--repeats`.
 
     .venv/bin/python benchmarks/student_throughput.py [--steps 20] [--batch-size 4]
         [--max-length 64] [--repeats 3] [--device auto|cpu|cuda] [--random-init]
@@ -147,17 +149,18 @@ def base_model(source: str | None, cache: Path, random_init: bool, seed: int) ->
 def run_project(
     base: BaseModelInfo, texts: list[str], eval_texts: list[str], config: StudentConfig, out: Path
 ) -> tuple[float, list[Batch], dict[str, Any]]:
-    """One `train_lora` run: (train_seconds, the batches its steps used, its hyper-parameters)."""
-    from factory.training import train_lora
+    """One LoRA `train_causal_lm` run: (train_seconds, the batches its steps used, its
+    hyper-parameters)."""
+    from factory.training import train_causal_lm
 
     with recorded_batches() as batches:
-        result = train_lora(base, texts, eval_texts, config, out)
+        result = train_causal_lm(base, texts, eval_texts, config, out)
     shutil.rmtree(out, ignore_errors=True)
     if result.steps != config.max_steps or len(batches) < result.steps:
         sys.exit(
-            f"train_lora ran {result.steps} of {config.max_steps} steps and its collator built "
-            f"{len(batches)} batches; expected {config.max_steps} of each (did SFTTrainer stop "
-            "using DataCollatorForLanguageModeling?)"
+            f"train_causal_lm ran {result.steps} of {config.max_steps} steps and its collator "
+            f"built {len(batches)} batches; expected {config.max_steps} of each (did SFTTrainer "
+            "stop using DataCollatorForLanguageModeling?)"
         )
     # The data loader may build one batch ahead; the steps used the first `steps`.
     return result.train_seconds, batches[: result.steps], result.hyperparameters
@@ -265,7 +268,7 @@ def main() -> None:
         print("skipped: banking77 train.csv not found; set FACTORY_TEST_DATA to the data folder")
         return
     if args.device == "cpu":
-        os.environ["CUDA_VISIBLE_DEVICES"] = ""  # train_lora trains on a GPU whenever it sees one
+        os.environ["CUDA_VISIBLE_DEVICES"] = ""  # train_causal_lm trains on any GPU it sees
 
     import datasets
     import torch
@@ -289,7 +292,7 @@ def main() -> None:
 
     def config(steps: int) -> StudentConfig:
         return StudentConfig(
-            max_steps=steps, batch_size=args.batch_size, max_length=args.max_length
+            method="lora", max_steps=steps, batch_size=args.batch_size, max_length=args.max_length
         )
 
     with tempfile.TemporaryDirectory(prefix="student_throughput-") as tmp:
@@ -318,7 +321,7 @@ def main() -> None:
                         sys.exit("the warm-up run fed other batches than the timed run")
                     batches = used
                 elif not same_batches(batches, used):
-                    sys.exit(f"repeat {i + 1}: train_lora fed other batches than in repeat 1")
+                    sys.exit(f"repeat {i + 1}: train_causal_lm fed other batches than in repeat 1")
                 project_s.append(seconds)
                 release(device)
             print(
@@ -345,7 +348,7 @@ def main() -> None:
         f"(median {statistics.median(bare_s) / args.steps:.3f} s/step)"
     )
     print(
-        f"project train_lora: {project_rate:,.0f} tokens/s "
+        f"project train_causal_lm: {project_rate:,.0f} tokens/s "
         f"(median {statistics.median(project_s) / args.steps:.3f} s/step)"
     )
     print(f"student_throughput ratio={project_rate / bare_rate:.3f}")

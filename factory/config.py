@@ -13,7 +13,7 @@ Example:
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal, Self
 
 import yaml
 from pydantic import (
@@ -30,10 +30,12 @@ from factory.errors import ConfigError
 
 __all__ = [
     "ChecksConfig",
+    "ConfigFile",
     "EmbeddingConfig",
     "FactoryConfig",
     "GapsConfig",
     "IngestConfig",
+    "LineageConfig",
     "MapConfig",
     "SourceConfig",
     "SplitConfig",
@@ -688,14 +690,61 @@ class ReleaseConfig(StrictModel):
         return self
 
 
-class FactoryConfig(StrictModel):
-    """The whole `factory.yaml`."""
+class LineageConfig(StrictModel):
+    """Provenance written while assets materialize."""
+
+    enabled: bool = Field(
+        True,
+        description="Write the OpenLineage START/COMPLETE/FAIL events and the ledger's "
+        "materialization and quality_check records of every asset run. Off skips both (the asset "
+        "bodies run the same; the row-level lineage columns in the tables stay, since they are "
+        "data); a release's report then lists only layers recorded by runs made with it on.",
+    )
+
+
+class ConfigFile(StrictModel):
+    """Base of a top-level config file: `home` and relative paths resolve against its folder."""
+
+    _label: ClassVar[str] = "config"
+    """Names the file in validation errors ("invalid config: ...")."""
 
     home: str = Field(
         ".factory",
         description="Output home (tables, vectors, the Dagster instance), relative to the "
         "config file.",
     )
+
+    _base_dir: Path = PrivateAttr(default_factory=Path.cwd)
+
+    @property
+    def base_dir(self) -> Path:
+        """Folder that relative paths in the config are resolved against."""
+        return self._base_dir
+
+    def resolve(self, path: str | Path) -> Path:
+        """Resolve `path` against the config file's folder."""
+        p = Path(path).expanduser()
+        return p if p.is_absolute() else (self._base_dir / p).resolve()
+
+    @property
+    def home_dir(self) -> Path:
+        """Absolute output home."""
+        return self.resolve(self.home)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any], base_dir: Path | None = None) -> Self:
+        """Validate `data`, turning pydantic errors into one readable `ConfigError`."""
+        try:
+            cfg = cls.model_validate(data)
+        except ValidationError as exc:
+            raise ConfigError(_describe_validation_error(exc, cls, cls._label)) from exc
+        cfg._base_dir = (base_dir or Path.cwd()).resolve()
+        return cfg
+
+
+class FactoryConfig(ConfigFile):
+    """The whole `factory.yaml`."""
+
     task: TaskConfig = Field(default_factory=TaskConfig, description="Task kind.")
     sources: list[SourceConfig] = Field(
         default_factory=lambda: [SourceConfig()],
@@ -718,8 +767,9 @@ class FactoryConfig(StrictModel):
     release: ReleaseConfig = Field(
         default_factory=ReleaseConfig, description="Release, license class and signing."
     )
-
-    _base_dir: Path = PrivateAttr(default_factory=Path.cwd)
+    lineage: LineageConfig = Field(
+        default_factory=LineageConfig, description="OpenLineage events and the ledger."
+    )
 
     @model_validator(mode="after")
     def _check_unique_sources(self) -> FactoryConfig:
@@ -729,31 +779,6 @@ class FactoryConfig(StrictModel):
             msg = f"source ids must be unique; repeated: {dupes}"
             raise ValueError(msg)
         return self
-
-    @property
-    def base_dir(self) -> Path:
-        """Folder that relative paths in the config are resolved against."""
-        return self._base_dir
-
-    def resolve(self, path: str | Path) -> Path:
-        """Resolve `path` against the config file's folder."""
-        p = Path(path).expanduser()
-        return p if p.is_absolute() else (self._base_dir / p).resolve()
-
-    @property
-    def home_dir(self) -> Path:
-        """Absolute output home."""
-        return self.resolve(self.home)
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any], base_dir: Path | None = None) -> FactoryConfig:
-        """Validate `data`, turning pydantic errors into one readable `ConfigError`."""
-        try:
-            cfg = cls.model_validate(data)
-        except ValidationError as exc:
-            raise ConfigError(_describe_validation_error(exc)) from exc
-        cfg._base_dir = (base_dir or Path.cwd()).resolve()
-        return cfg
 
 
 def load_config(path: str | Path | None = None) -> FactoryConfig:
@@ -810,8 +835,8 @@ def _submodel(annotation: Any) -> type[BaseModel] | None:
     return None
 
 
-def _model_at(loc: tuple[int | str, ...]) -> type[BaseModel] | None:
-    model: type[BaseModel] | None = FactoryConfig
+def _model_at(root: type[BaseModel], loc: tuple[int | str, ...]) -> type[BaseModel] | None:
+    model: type[BaseModel] | None = root
     for part in loc:
         if model is None:
             return None
@@ -831,12 +856,12 @@ def _where(loc: tuple[int | str, ...]) -> str:
     return out or "the top level"
 
 
-def _describe_validation_error(exc: ValidationError) -> str:
+def _describe_validation_error(exc: ValidationError, root: type[BaseModel], label: str) -> str:
     problems: list[str] = []
     for err in exc.errors():
         loc = tuple(err["loc"])
         if err["type"] == "extra_forbidden":
-            parent = _model_at(loc[:-1])
+            parent = _model_at(root, loc[:-1])
             valid = sorted(parent.model_fields) if parent else []
             where = _where(loc[:-1])
             problems.append(f"unknown key {loc[-1]!r} in {where}; expected one of {valid}")
@@ -844,4 +869,4 @@ def _describe_validation_error(exc: ValidationError) -> str:
             value = err.get("input")
             shown = "" if isinstance(value, dict) else f" (got {value!r})"
             problems.append(f"{_where(loc)}: {err['msg']}{shown}")
-    return "invalid config: " + "; ".join(problems)
+    return f"invalid {label}: " + "; ".join(problems)

@@ -39,7 +39,7 @@ from typing import Any
 from lineage.errors import LineageError
 from lineage.secrets import ensure_no_secrets
 
-__all__ = ["FORMAT_VERSION", "GENESIS_HASH", "Ledger", "VerifyResult", "record_hash"]
+__all__ = ["FORMAT_VERSION", "GENESIS_HASH", "Ledger", "VerifyResult", "read_jsonl", "record_hash"]
 
 FORMAT_VERSION = 1
 GENESIS_HASH = "0" * 64
@@ -54,6 +54,24 @@ class VerifyResult:
     ok: bool
     problems: list[str] = field(default_factory=list)
     records: int = 0
+
+
+def read_jsonl(path: Path, what: str, hint: str) -> Iterator[tuple[str, Any]]:
+    """Each non-blank line of the JSON Lines file `path`, without its newline, and its value.
+
+    A line that is not JSON raises a `LineageError` naming `what`, the file and the line number,
+    followed by `hint` (what to do about it).
+    """
+    with Path(path).open("r", encoding="utf-8") as fh:
+        for number, line in enumerate(fh, start=1):
+            if not line.strip():
+                continue
+            try:
+                value = json.loads(line)
+            except ValueError as exc:
+                msg = f"line {number} of {what} {path} is not JSON ({exc}); {hint}"
+                raise LineageError(msg) from exc
+            yield line.rstrip("\n"), value
 
 
 def _canonical_json(value: Any) -> str:
@@ -201,19 +219,8 @@ class Ledger:
         """Every record in order (only those of `kind` when given); raises on an unreadable line."""
         if not self.path.exists():
             return []
-        out: list[dict[str, Any]] = []
-        with self.path.open("r", encoding="utf-8") as fh:
-            for number, line in enumerate(fh, start=1):
-                if not line.strip():
-                    continue
-                try:
-                    record = json.loads(line)
-                except ValueError as exc:
-                    msg = f"line {number} of ledger {self.path} is not JSON ({exc}); run verify()"
-                    raise LineageError(msg) from exc
-                if kind is None or record.get("kind") == kind:
-                    out.append(record)
-        return out
+        records = (record for _, record in read_jsonl(self.path, "ledger", "run verify()"))
+        return [r for r in records if kind is None or r.get("kind") == kind]
 
     def verify(self) -> VerifyResult:
         """Recompute every hash and link; each problem names the seq it concerns."""

@@ -7,9 +7,11 @@ stated plainly by the context (`lineage.release`), never left as a blank.
 
 from __future__ import annotations
 
+import math
+import re
 from typing import Any
 
-__all__ = ["TEMPLATES", "render"]
+__all__ = ["TEMPLATES", "format_value", "render"]
 
 _CARD_MD = """\
 # {{ card.pretty_name }}
@@ -87,9 +89,25 @@ Config `{{ t.name }}`, split `train`, file `{{ t.path }}`.
 
 ## Licensing
 
-License: `{{ card.license }}`{% if card.license_class %} (use class: \
-{{ card.license_class }}){% endif %}.
-{{ license_note }}
+License: `{{ card.license }}`; use class: {{ license.release_class }} (derived from the sources \
+and the teacher's terms: {{ license.derived_class }}\
+{% if license.override %}; overridden to {{ license.override }} because: \
+{{ license.override_reason | md }}{% endif %}).
+
+{% for e in license.entries %}
+- {{ e.what | md }}: {{ e.license | md }} ({{ e.class }})
+{% endfor %}
+
+{% if license.declared_use %}Declared use: {{ license.declared_use }}, \
+{{ "allowed" if license.use_allowed else "NOT allowed" }} by class {{ license.release_class }}.\
+{% else %}No use was declared.{% endif %}
+
+
+## Provenance
+
+Release `{{ version }}`. `report.html` (also `report.md`, `report.json`) is the provenance report;
+`croissant.json` (Croissant 1.1 with Responsible-AI fields), `provenance.prov.json` (W3C PROV) and
+`MANIFEST.sha256` (SHA-256 of every file) sit beside it.
 
 ## Maintainers
 
@@ -177,47 +195,48 @@ _CHECKS_MD = """\
 _REPORT_MD = """\
 # Release report: {{ card.pretty_name }}
 
-Run `{{ report.run_id }}`, created {{ report.created_at }}.
+Release `{{ version }}`, run `{{ report.run_id }}`, written {{ report.created_at }}.
 
 {{ summary | md }}
 
-## Counts
+This report answers where every row of the release came from, how it was checked and what it may
+be used for. Sections 1 to 10 follow the release's life; the last table maps AI Act Art. 10(2)
+to them.
 
-| measure | value |
-| --- | --- |
-{% for label, value in counts %}
-| {{ label }} | {{ value }} |
+{% for s in sections %}
+## {% if s.number %}{{ s.number }}. {% endif %}{{ s.title }}
+
+{% for b in s.blocks %}
+{% include "block.md" %}
+
 {% endfor %}
+{% endfor %}
+"""
 
-## Semantic map
-
-{% if map_file %}![semantic map]({{ map_file }}){% else %}No semantic map image was produced \
-in this run.{% endif %}
-
-
-## How it was made
-
-{% include "making.md" %}
-
-## Quality checks
-
-{% include "checks.md" %}
-
-## Sources and licenses
-
-{% include "sources.md" %}
-
-## Models
-
-- Embedder: {{ embedder_text }}
-- Teacher: {{ teacher_text }}
-- Student: {{ student_text }}
-
-## Limitations
-
-{% for item in limitations %}
+_BLOCK_MD = """\
+{% if b.kind == "p" %}
+{{ b.text | md }}
+{% elif b.kind == "list" %}
+{% for item in b["items"] %}
 - {{ item | md }}
 {% endfor %}
+{% elif b.kind == "table" %}
+| {{ b.head | join(" | ") }} |
+|{% for h in b.head %} --- |{% endfor %}
+
+{% for row in b.rows %}
+|{% for c in row %} {{ c | cell }} |{% endfor %}
+
+{% endfor %}
+{% elif b.kind == "code" %}
+```text
+{{ b.text }}
+```
+{% elif b.kind == "image" %}
+![{{ b.alt }}]({{ b.file }})
+{% elif b.kind == "svg" %}
+![lineage graph: each box is a table, each arrow what it was made from]({{ b.file }})
+{% endif %}
 """
 
 _REPORT_HTML = """\
@@ -227,91 +246,74 @@ _REPORT_HTML = """\
 <meta charset="utf-8">
 <title>Release report: {{ card.pretty_name }}</title>
 <style>
-body { font-family: system-ui, sans-serif; max-width: 62rem; margin: 2rem auto; padding: 0 1rem;
-       color: #1b1b1b; }
-table { border-collapse: collapse; margin: 0.5rem 0 1.5rem; }
+body { font-family: system-ui, sans-serif; max-width: 66rem; margin: 2rem auto; padding: 0 1rem;
+       color: #1b1b1b; line-height: 1.45; }
+h2 { border-bottom: 2px solid #dde3ee; padding-bottom: 0.2rem; margin-top: 2.2rem; }
+table { border-collapse: collapse; margin: 0.5rem 0 1.2rem; }
 th, td { border: 1px solid #ccc; padding: 0.3rem 0.6rem; text-align: left; vertical-align: top; }
 th { background: #f3f3f3; }
-td.num { text-align: right; font-variant-numeric: tabular-nums; }
-.passed { color: #176b28; } .failed { color: #b00020; font-weight: bold; }
-code { font-size: 0.9em; } img { max-width: 100%; border: 1px solid #ddd; }
+td { overflow-wrap: break-word; }
+td.hash { overflow-wrap: anywhere; font-family: ui-monospace, monospace; font-size: 0.8em;
+          min-width: 17ch; }
+td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+td.failed { color: #b00020; font-weight: bold; } td.passed { color: #176b28; }
+pre { background: #f6f8fa; border: 1px solid #ddd; padding: 0.7rem; white-space: pre-wrap; }
+nav ol { columns: 2; }
+figure { margin: 0.5rem 0 1rem; overflow-x: auto; }
+figure svg { max-width: 100%; height: auto; }
+img { max-width: 100%; border: 1px solid #ddd; }
 </style>
 </head>
 <body>
 <h1>Release report: {{ card.pretty_name }}</h1>
-<p>Run <code>{{ report.run_id }}</code>, created {{ report.created_at }}.</p>
+<p>Release <code>{{ version }}</code>, run <code>{{ report.run_id }}</code>, written
+{{ report.created_at }}.</p>
 <p>{{ summary }}</p>
+<p>This report answers where every row of the release came from, how it was checked and what it
+may be used for. Sections 1 to 10 follow the release's life; the last table maps AI Act Art. 10(2)
+to them.</p>
+<nav><ol>
+{% for s in sections %}{% if s.number %}<li><a href="#{{ s.id }}">{{ s.title }}</a></li>
+{% endif %}{% endfor %}</ol>
+<p><a href="#art-10-2">Where this report answers AI Act Art. 10(2)</a></p></nav>
+{% for s in sections %}
 
-<h2>Counts</h2>
-<table id="counts">
-<tr><th>measure</th><th>value</th></tr>
-{% for label, value in counts %}<tr><td>{{ label }}</td><td class="num">{{ value }}</td></tr>
-{% endfor %}</table>
-
-<h2>Semantic map</h2>
-{% if map_b64 %}<img id="semantic-map" alt="semantic map of the corpus and the synthetic samples"
- src="data:image/png;base64,{{ map_b64 }}">
-{% else %}<p>No semantic map image was produced in this run.</p>{% endif %}
-
-<h2>Coverage gaps</h2>
-{% if report.gaps %}<table id="gaps">
-<tr><th>gap</th><th>kind</th><th>score</th><th>budget</th><th>accepted</th><th>rationale</th></tr>
-{% for g in report.gaps %}<tr><td><code>{{ g.gap_id[:12] }}</code></td><td>{{ g.kind }}</td>
-<td class="num">{{ g.score | num }}</td><td class="num">{{ g.budget | num }}</td>
-<td class="num">{{ "not recorded" if g.get("accepted") is none else g.accepted | num }}</td>
-<td>{{ g.get("rationale") or "none given" }}</td></tr>
-{% endfor %}</table>
-{% else %}<p>No coverage gaps were found, so no samples were aimed at gaps.</p>{% endif %}
-
-<h2>Rejected samples</h2>
-{% if reject_reasons %}<table id="rejects"><tr><th>reason</th><th>samples</th></tr>
-{% for reason, n in reject_reasons %}<tr><td>{{ reason }}</td>
-<td class="num">{{ n | num }}</td></tr>
-{% endfor %}</table>
-{% elif report.samples_rejected %}<p>The run rejected {{ report.samples_rejected | num }} samples
-without recording reasons.</p>
-{% else %}<p>No candidate sample was rejected.</p>{% endif %}
-
-<h2>Quality checks</h2>
-{% if checks %}<p>{{ n_passed }} of {{ checks | length }} checks passed.</p>
-<table id="checks">
-<tr><th>check</th><th>family</th><th>observed</th><th>threshold</th><th>result</th></tr>
-{% for c in checks %}<tr><td>{{ c.name }}</td><td>{{ c.family }}</td>
-<td class="num">{{ c.observed | num }}</td><td class="num">{{ c.threshold | num }}</td>
-<td class="{{ 'passed' if c.passed else 'failed' }}">{{ "passed" if c.passed else "FAILED" }}</td>
-</tr>
-{% endfor %}</table>
-{% else %}<p>No quality checks were run for this release.</p>{% endif %}
-
-<h2>Student model</h2>
-<p>{{ student_text }}</p>
-
-<h2>Sources and licenses</h2>
-{% if report.sources %}<table id="sources">
-<tr><th>source</th><th>uri</th><th>license</th><th>license class</th><th>rows</th></tr>
-{% for s in report.sources %}<tr><td>{{ s.name }}</td><td><code>{{ s.uri }}</code></td>
-<td>{{ s.license }}</td><td>{{ s.get("license_class") or "not classified" }}</td>
-<td class="num">{{ s.rows | num }}</td></tr>
-{% endfor %}</table>
-{% else %}<p>No corpus source was recorded for this run.</p>{% endif %}
-<p>Release license: <code>{{ card.license }}</code>{% if card.license_class %}
- (use class: {{ card.license_class }}){% endif %}.</p>
-
-<h2>Models</h2>
-<ul>
-<li>Embedder: {{ embedder_text }}</li>
-<li>Teacher: {{ teacher_text }}</li>
-</ul>
-
-<h2>Limitations</h2>
-<ul>
-{% for item in limitations %}<li>{{ item }}</li>
-{% endfor %}</ul>
+<section id="{{ s.id }}">
+<h2>{% if s.number %}{{ s.number }}. {% endif %}{{ s.title }}</h2>
+{% for b in s.blocks %}
+{% include "block.html" %}
+{% endfor %}
+</section>
+{% endfor %}
 </body>
 </html>
 """
 
+_BLOCK_HTML = """\
+{% if b.kind == "p" %}
+<p>{{ b.text | inline }}</p>
+{% elif b.kind == "list" %}
+<ul>
+{% for item in b["items"] %}<li>{{ item | inline }}</li>
+{% endfor %}</ul>
+{% elif b.kind == "table" %}
+<table id="{{ b.id }}">
+<tr>{% for h in b.head %}<th>{{ h }}</th>{% endfor %}</tr>
+{% for row in b.rows %}<tr>{% for c in row %}<td{{ c | cell_class(b.num[loop.index0]) }}>\
+{{ c | inline }}</td>{% endfor %}</tr>
+{% endfor %}</table>
+{% elif b.kind == "code" %}
+<pre><code>{{ b.text }}</code></pre>
+{% elif b.kind == "image" %}
+<img id="semantic-map" alt="{{ b.alt }}" src="data:image/png;base64,{{ b.b64 }}">
+{% elif b.kind == "svg" %}
+<figure id="lineage-graph">{{ b.svg | safe }}</figure>
+{% endif %}
+"""
+
 TEMPLATES: dict[str, str] = {
+    "block.html": _BLOCK_HTML,
+    "block.md": _BLOCK_MD,
     "card.md": _CARD_MD,
     "checks.md": _CHECKS_MD,
     "making.md": _MAKING_MD,
@@ -319,6 +321,10 @@ TEMPLATES: dict[str, str] = {
     "report.md": _REPORT_MD,
     "sources.md": _SOURCES_MD,
 }
+
+
+_CODE_SPAN = re.compile(r"`([^`]+)`")
+_LONG_TOKEN = re.compile(r"^\S{24,}$")
 
 
 def _md(value: Any) -> str:
@@ -329,7 +335,9 @@ def _cell(value: Any) -> str:
     return _md(value).replace("|", "\\|").replace("\r", " ").replace("\n", " ")
 
 
-def _num(value: Any) -> str:
+def format_value(value: Any) -> str:
+    """A value as the documents show it: thousands separators, 4 significant digits, "yes"/"no",
+    and "not measured" for None (never "None" or "nan")."""
     if value is None:
         return "not measured"
     if isinstance(value, bool):
@@ -337,8 +345,31 @@ def _num(value: Any) -> str:
     if isinstance(value, int):
         return f"{value:,}"
     if isinstance(value, float):
+        if not math.isfinite(value):
+            return "not measured"
         return f"{value:,.1f}" if abs(value) >= 1000 else f"{value:.4g}"
     return str(value)
+
+
+def _inline(value: Any) -> Any:
+    """HTML-escaped text with `code` spans as <code> elements."""
+    from markupsafe import Markup, escape
+
+    return Markup(_CODE_SPAN.sub(r"<code>\1</code>", str(escape(value))))
+
+
+def _cell_class(value: Any, numeric: bool) -> str:
+    long_token = isinstance(value, str) and _LONG_TOKEN.match(value) is not None
+    flags = {
+        "num": numeric,
+        "failed": value == "FAILED",
+        "passed": value == "passed",
+        "hash": long_token,
+    }
+    classes = [name for name, on in flags.items() if on]
+    from markupsafe import Markup
+
+    return Markup(f' class="{" ".join(classes)}"') if classes else ""
 
 
 def _pct(value: float) -> str:
@@ -357,5 +388,7 @@ def render(name: str, context: dict[str, Any]) -> str:
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
-    env.filters.update(cell=_cell, md=_md, num=_num, pct=_pct)
+    env.filters.update(
+        cell=_cell, cell_class=_cell_class, inline=_inline, md=_md, num=format_value, pct=_pct
+    )
     return env.get_template(name).render(**context)

@@ -155,15 +155,15 @@ def trace_sample(
 
 
 def _released(tables: LineageTables, doc_ids: set[str], sample_ids: set[str]) -> list[str]:
-    """Release folders whose tables hold one of the documents or samples."""
+    """Release folders whose tables hold one of the documents or samples (only the `doc_id` and
+    `sample_id` columns are read)."""
+    wanted = {"doc_id": list(doc_ids), "sample_id": list(sample_ids)}
     out = []
     for path in tables.releases["release_path"].to_list() if tables.releases.height else []:
         for part in sorted((Path(path) / "data").glob("*.parquet")):
-            frame = pl.read_parquet(part)
-            hit = ("doc_id" in frame.columns and frame["doc_id"].is_in(list(doc_ids)).any()) or (
-                "sample_id" in frame.columns and frame["sample_id"].is_in(list(sample_ids)).any()
-            )
-            if hit:
+            keys = [c for c in pl.read_parquet_schema(part) if c in wanted]
+            frame = pl.read_parquet(part, columns=keys) if keys else pl.DataFrame()
+            if any(frame[c].is_in(wanted[c]).any() for c in keys):
                 out.append(str(path))
                 break
     return sorted(set(out))

@@ -1,14 +1,21 @@
-"""Shared fixtures: isolated homes, the shared test data, and real models loaded once."""
+"""Shared fixtures: isolated homes, the shared test data, real models loaded once, a local Hub."""
 
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
+if TYPE_CHECKING:
+    from factory.hub_server import HubServer
+
 REPO = Path(__file__).resolve().parents[1]
+HUB_TOKEN = "hf_PLANTEDfakeTokenForLocalHubTests0123456"  # signs in to the `hub` fixture
 
 
 def test_data_dir() -> Path | None:
@@ -17,6 +24,15 @@ def test_data_dir() -> Path | None:
     candidates = [Path(env)] if env else []
     candidates.append(REPO.parent / "shared" / "data")
     return next((c for c in candidates if c.is_dir()), None)
+
+
+def run_python(
+    *args: str, env: dict[str, str] | None = None, timeout: float = 120
+) -> subprocess.CompletedProcess[str]:
+    """`python *args` in a child process at the repo root, its output captured as text (a non-zero
+    exit is the caller's to check)."""
+    argv = [sys.executable, *args]
+    return subprocess.run(argv, cwd=REPO, env=env, capture_output=True, text=True, timeout=timeout)
 
 
 @pytest.fixture(autouse=True)
@@ -59,3 +75,34 @@ def minilm() -> Iterator[object]:
     from factory.embedding import SentenceTransformerEmbedder
 
     return SentenceTransformerEmbedder("all-MiniLM-L6-v2", device="cpu")
+
+
+@pytest.fixture
+def hub_client(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Let huggingface_hub talk to a local Hub: online, no telemetry, its cache under tmp_path, no
+    HF_TOKEN or HF_ENDPOINT from outside (constants read at import are patched too)."""
+    from huggingface_hub import constants
+
+    monkeypatch.setenv("HF_HUB_OFFLINE", "0")
+    monkeypatch.setenv("HF_HUB_DISABLE_TELEMETRY", "1")
+    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "hf-cache"))
+    monkeypatch.delenv("HF_TOKEN", raising=False)
+    monkeypatch.delenv("HF_ENDPOINT", raising=False)
+    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", False)
+    monkeypatch.setattr(constants, "HF_HUB_DISABLE_TELEMETRY", True)
+    monkeypatch.setattr(constants, "HF_HUB_CACHE", str(tmp_path / "hf-cache"))
+
+
+@pytest.fixture
+def hub_log() -> list[str]:
+    """The request lines the `hub` server logs."""
+    return []
+
+
+@pytest.fixture
+def hub(hub_client: None, tmp_path: Path, hub_log: list[str]) -> Iterator[HubServer]:
+    """A fresh local Hub on 127.0.0.1, repos under tmp_path/hub, signed in to with HUB_TOKEN."""
+    from factory.hub_server import serve_hub
+
+    with serve_hub(tmp_path / "hub", token=HUB_TOKEN, log=hub_log.append) as server:
+        yield server

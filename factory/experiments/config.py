@@ -15,11 +15,12 @@ Example:
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Literal
+from typing import ClassVar, Literal
 
-from pydantic import BaseModel, Field, PrivateAttr, ValidationError, model_validator
+from pydantic import Field, model_validator
 
 from factory.config import (
+    ConfigFile,
     EmbeddingConfig,
     GapsConfig,
     MapConfig,
@@ -29,7 +30,6 @@ from factory.config import (
     TeacherConfig,
     read_yaml_mapping,
 )
-from factory.errors import ConfigError
 
 __all__ = [
     "UtilityDataConfig",
@@ -103,8 +103,10 @@ def _teacher() -> TeacherConfig:
     return TeacherConfig(max_tokens=48)
 
 
-class UtilityExperimentConfig(StrictModel):
+class UtilityExperimentConfig(ConfigFile):
     """The whole utility-experiment file."""
+
+    _label: ClassVar[str] = "experiment config"
 
     home: str = Field(
         ".factory-utility",
@@ -170,8 +172,6 @@ class UtilityExperimentConfig(StrictModel):
         default_factory=_teacher, description="The one teacher of every condition."
     )
 
-    _base_dir: Path = PrivateAttr(default_factory=Path.cwd)
-
     @model_validator(mode="after")
     def _check_protocol(self) -> UtilityExperimentConfig:
         if self.quick.student.backend != "classifier":
@@ -192,16 +192,6 @@ class UtilityExperimentConfig(StrictModel):
         """The settings of mode `name`."""
         return self.quick if name == "quick" else self.full
 
-    def resolve(self, path: str | Path) -> Path:
-        """Resolve `path` against the config file's folder."""
-        p = Path(path).expanduser()
-        return p if p.is_absolute() else (self._base_dir / p).resolve()
-
-    @property
-    def home_dir(self) -> Path:
-        """Absolute output home."""
-        return self.resolve(self.home)
-
     def teacher_config(self) -> TeacherConfig:
         """The teacher section with a relative `model_path` resolved against the config file."""
         if not self.teacher.model_path:
@@ -209,18 +199,6 @@ class UtilityExperimentConfig(StrictModel):
         return self.teacher.model_copy(
             update={"model_path": str(self.resolve(self.teacher.model_path))}
         )
-
-    @classmethod
-    def from_dict(
-        cls, data: dict[str, Any], base_dir: Path | None = None
-    ) -> UtilityExperimentConfig:
-        """Validate `data`, turning pydantic errors into one readable `ConfigError`."""
-        try:
-            cfg = cls.model_validate(data)
-        except ValidationError as exc:
-            raise ConfigError(_describe(exc)) from exc
-        cfg._base_dir = (base_dir or Path.cwd()).resolve()
-        return cfg
 
 
 def load_experiment_config(path: str | Path) -> UtilityExperimentConfig:
@@ -233,42 +211,3 @@ def load_experiment_config(path: str | Path) -> UtilityExperimentConfig:
     """
     file, data = read_yaml_mapping(path, "experiment config", "pass --config examples/utility.yaml")
     return UtilityExperimentConfig.from_dict(data, base_dir=file.parent)
-
-
-def _model_at(loc: tuple[int | str, ...]) -> type[BaseModel] | None:
-    model: type[BaseModel] | None = UtilityExperimentConfig
-    for part in loc:
-        if model is None or isinstance(part, int):
-            continue
-        field = model.model_fields.get(part)
-        if field is None:
-            return None
-        annotation = field.annotation
-        model = (
-            annotation
-            if isinstance(annotation, type) and issubclass(annotation, BaseModel)
-            else None
-        )
-        if model is None:
-            args = getattr(annotation, "__args__", ()) or ()
-            model = next(
-                (a for a in args if isinstance(a, type) and issubclass(a, BaseModel)), None
-            )
-    return model
-
-
-def _describe(exc: ValidationError) -> str:
-    problems = []
-    for err in exc.errors():
-        loc = tuple(err["loc"])
-        where = ".".join(str(p) for p in loc) or "the top level"
-        if err["type"] == "extra_forbidden":
-            parent = _model_at(loc[:-1])
-            valid = sorted(parent.model_fields) if parent else []
-            at = ".".join(str(p) for p in loc[:-1]) or "the top level"
-            problems.append(f"unknown key {loc[-1]!r} in {at}; expected one of {valid}")
-        else:
-            value = err.get("input")
-            shown = "" if isinstance(value, dict) else f" (got {value!r})"
-            problems.append(f"{where}: {err['msg']}{shown}")
-    return "invalid experiment config: " + "; ".join(problems)

@@ -20,6 +20,7 @@ import hashlib
 import json
 import re
 import threading
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -105,7 +106,11 @@ class LabelVerifier:
         index = {name: i for i, name in enumerate(names)}
         y = np.array([index[str(labels[i])] for i in keep])
         self._model = LogisticRegression(max_iter=300, C=10.0, random_state=seed)
-        self._model.fit(np.asarray(vectors, dtype=np.float32)[keep], y)
+        with warnings.catch_warnings():
+            # few rows per intent is the normal case (77 intents, a few hundred rows), not a
+            # regression target mistaken for classes, which is all this warning guards against
+            warnings.filterwarnings("ignore", "The number of unique classes", UserWarning)
+            self._model.fit(np.asarray(vectors, dtype=np.float32)[keep], y)
 
     def check(self, vectors: np.ndarray, labels: list[str]) -> list[LabelCheck]:
         """One `LabelCheck` per row of `vectors` (n, d) against its claimed label."""

@@ -19,7 +19,6 @@ from factory.training.causal_lm import (
     LORA_TARGET_MODULES,
     METHODS,
     train_causal_lm,
-    train_lora,
 )
 from factory.training.checkpoints import TRAINING_INFO, Progress, TrainResult, hash_checkpoint
 from factory.training.classifier import LinearHead, load_head, train_head
@@ -73,6 +72,5 @@ __all__ = [
     "token_nll",
     "train_causal_lm",
     "train_head",
-    "train_lora",
     "training_texts",
 ]

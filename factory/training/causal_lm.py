@@ -40,7 +40,6 @@ __all__ = [
     "LORA_TARGET_MODULES",
     "METHODS",
     "train_causal_lm",
-    "train_lora",
 ]
 
 logger = logging.getLogger("factory.training")
@@ -69,18 +68,6 @@ def train_causal_lm(
         msg = f"unknown student.method {config.method!r}; expected one of {list(METHODS)}"
         raise ConfigError(msg)
     return _train(base, train_texts, eval_texts, config, Path(output_dir), progress, config.method)
-
-
-def train_lora(
-    base: BaseModelInfo,
-    train_texts: list[str],
-    eval_texts: list[str],
-    config: StudentConfig,
-    output_dir: Path,
-    progress: Progress | None = None,
-) -> TrainResult:
-    """Fine-tune a LoRA adapter on `train_texts` whatever `config.method` says."""
-    return _train(base, train_texts, eval_texts, config, Path(output_dir), progress, "lora")
 
 
 def _train(

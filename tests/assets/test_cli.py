@@ -175,3 +175,35 @@ def test_probes_from_the_real_teacher_feed_coverage_gaps(tmp_path: Path) -> None
     assert table.height >= 1
     probe_ids = {r for row in table["evidence_doc_ids"].to_list() for r in row}
     assert probe_ids <= {content_hash(r["text"]) for r in rows}
+
+
+def test_keys_init_creates_a_private_key_once_and_force_replaces_it(tmp_path: Path) -> None:
+    config = tmp_path / "factory.yaml"
+    config.write_text(yaml.safe_dump({"home": "proj"}))
+    made = _factory("keys", "init", "--config", str(config), cwd=tmp_path)
+    assert made.returncode == 0, made.stderr
+    key = tmp_path / "proj" / "keys" / "release-signing.pem"
+    assert key.stat().st_mode & 0o777 == 0o600
+    assert key.with_name("release-signing.pub").is_file()
+    assert "SHA-256" in made.stdout
+    again = _factory("keys", "init", "--config", str(config), cwd=tmp_path)
+    assert again.returncode == 1
+    assert "already exists" in again.stderr
+    assert "Traceback" not in again.stderr
+    old = key.read_bytes()
+    forced = _factory("keys", "init", "--config", str(config), "--force", cwd=tmp_path)
+    assert forced.returncode == 0, forced.stderr
+    assert key.read_bytes() != old
+
+
+def test_release_and_verify_say_what_is_missing(tmp_path: Path) -> None:
+    config = tmp_path / "factory.yaml"
+    config.write_text(yaml.safe_dump({"home": "proj"}))
+    (tmp_path / "proj").mkdir()
+    nothing = _factory("release", "--config", str(config), cwd=tmp_path)
+    assert nothing.returncode == 1
+    assert "nothing to release" in nothing.stderr
+    assert "factory run" in nothing.stderr
+    absent = _factory("verify", str(tmp_path / "no-such-release"), cwd=tmp_path)
+    assert absent.returncode == 1
+    assert "does not exist" in absent.stderr

@@ -451,3 +451,129 @@ def test_synthetic_samples_carry_column_lineage_to_the_plan_and_corpus(
     }
     assert ("corpus_documents", "text") in text_sources
     assert ("synthesis_plan", "parent_doc_ids") in text_sources
+
+
+def test_release_is_signed_recorded_and_verifies_with_both_clis(banking_run: PipelineRun) -> None:
+    from lineage.verify import manifest_digest
+
+    release = Path(banking_run.table("dataset_release")["release_path"][0])
+    key = banking_run.home / "keys" / "release-signing.pem"
+    public = key.with_name("release-signing.pub")
+    assert (release / "signature.sig").is_file()
+    assert (release / "signing-key.pub").read_bytes() == public.read_bytes()
+    private = key.read_bytes()
+    assert all(
+        private not in p.read_bytes()
+        for p in banking_run.home.rglob("*")
+        if p.is_file() and p != key
+    )
+    done = _cli(release.parent, "verify", str(release), "--public-key", str(public))
+    assert done.returncode == 0, done.stderr
+    assert "signature verifies" in done.stdout
+    assert "recorded in" in done.stdout
+    model_signing = Path(sys.executable).with_name("model_signing")
+    cli = [str(model_signing), "verify", "key", str(release)]
+    checked = subprocess.run(
+        [*cli, "--signature", str(release / "signature.sig"), "--public_key", str(public)],
+        capture_output=True,
+        text=True,
+    )
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    (record,) = [
+        r["body"]
+        for r in Ledger(banking_run.home / "provenance" / "ledger.jsonl").records("release")
+        if r["body"]["version"] == release.name
+    ]
+    assert record["manifest_sha256"] == manifest_digest(release)
+    assert record["dagster_run_id"] == banking_run.result.run_id
+    facts = json.loads((release / "report.json").read_text(encoding="utf-8"))
+    assert facts["report"]["signing"]["public_key_fingerprint"] == record["public_key_fingerprint"]
+    png = release.with_name(f"{release.name}.report.png")
+    assert png.read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
+    assert png.stat().st_size > 20_000
+
+
+def test_release_exclude_rebuilds_without_a_document_and_records_it(
+    banking_round2: PipelineRun, tmp_path: Path
+) -> None:
+    import shutil
+
+    from lineage.trace import impact, read_lineage_tables
+
+    root = tmp_path
+    shutil.copytree(banking_round2.home, root / "home", ignore=shutil.ignore_patterns("dagster"))
+    (root / "factory.yaml").write_text(yaml.safe_dump(banking_round2.config))
+    home = root / "home"
+    before = Path(banking_round2.table("dataset_release", 2)["release_path"][0])
+    parent = banking_round2.table("synthetic_samples", 1)["parent_doc_ids"][0][0]
+    found = impact(read_lineage_tables(home), parent)
+    assert found["synthetic_samples"]
+    reason = "takedown request 12 from the document's author"
+    done = _cli(root, "release", "--exclude", parent, "--reason", reason, "--round", "2")
+    assert done.returncode == 0, done.stderr
+    row = pl.read_parquet(home / "tables" / "dataset_release" / "2.parquet").row(0, named=True)
+    release = Path(row["release_path"])
+    assert release.parent == home / "releases"
+    assert release.name != before.name
+    train = pl.read_parquet(release / "data" / "train.parquet")
+    synthetic = pl.read_parquet(release / "data" / "synthetic.parquet")
+    old_synthetic = pl.read_parquet(before / "data" / "synthetic.parquet")
+    assert parent not in set(train["doc_id"])
+    assert train.height == pl.read_parquet(before / "data" / "train.parquet").height - 1
+    assert not set(found["synthetic_samples"]) & set(synthetic["sample_id"])
+    assert synthetic.height == old_synthetic.height - len(
+        set(found["synthetic_samples"]) & set(old_synthetic["sample_id"])
+    )
+    entry = {"query": parent, "kind": "document", "documents": 1,
+             "synthetic_samples": len(found["synthetic_samples"]), "reason": reason}  # fmt: skip
+    facts = json.loads((release / "report.json").read_text(encoding="utf-8"))
+    assert facts["report"]["exclusions"] == [entry]
+    assert parent in (release / "report.md").read_text(encoding="utf-8")
+    records = Ledger(home / "provenance" / "ledger.jsonl").records("release")
+    assert records[-1]["body"]["version"] == release.name
+    assert records[-1]["body"]["exclusions"] == [entry]
+    verified = _cli(release.parent, "verify", str(release))
+    assert verified.returncode == 0, verified.stderr
+
+
+PLANTED = {
+    "HF_TOKEN": "hf_PlantedFakeToken4f9c2e7a1b3d5f6e8a0c2e4b6d8f0a1c",
+    "FACTORY_PLANTED_KEY": "sk-planted-7d3e9a1c5b2f4e6a8c0d2f4b6e8a0c1d",
+}
+
+
+def test_a_planted_token_appears_in_no_artifact_log_or_metadata(
+    tmp_path_factory: pytest.TempPathFactory, banking77_dir: Path
+) -> None:
+    """A whole run with an HF token in the environment and a teacher API key it really sends
+    (to a llama.cpp server on 127.0.0.1): neither reaches a file, the event log or metadata."""
+    from factory.models import smollm2_gguf_path
+    from factory.serving import LlamaServer
+
+    root = tmp_path_factory.mktemp("e2e-planted")
+    lines = (banking77_dir / "train.csv").read_text(encoding="utf-8").splitlines(keepends=True)
+    (root / "train.csv").write_text("".join([lines[0], *lines[3::50]]), encoding="utf-8")
+    source = {"id": "banking77", "kind": "csv", "path": "train.csv",
+              "fields": {"category": "label"}, "license": "CC-BY-4.0"}  # fmt: skip
+    server_logs = tmp_path_factory.mktemp("planted-server-logs")
+    with (
+        pytest.MonkeyPatch.context() as env,
+        LlamaServer(smollm2_gguf_path(), log_dir=server_logs, n_threads=2) as server,
+    ):
+        for name, value in PLANTED.items():
+            env.setenv(name, value)
+        teacher = {"backend": "openai", "base_url": server.base_url, "model": "smollm2",
+                   "api_key_env": "FACTORY_PLANTED_KEY", "max_tokens": 40}  # fmt: skip
+        config = {"home": "home", "task": {"kind": "classification"}, "sources": [source],
+                  **SMALL_RUN, "teacher": teacher,
+                  "student": {"backend": "classifier", "eval_documents": 8}}  # fmt: skip
+        run = _materialize(root, config)
+    assert run.table("synthetic_samples").height > 0
+    assert (run.home / "provenance" / "ledger.jsonl").is_file()
+    files = [p for p in root.rglob("*") if p.is_file()]
+    assert any(p.suffix == ".db" for p in files)  # the Dagster event log is scanned too
+    for value in PLANTED.values():
+        secret = value.encode()
+        assert [p for p in files if secret in p.read_bytes()] == []
+        for event in run.result.all_events:
+            assert value not in repr(event)

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from factory.config import FactoryConfig, config_keys, load_config
+from factory.config import ConfigFile, FactoryConfig, config_keys, load_config
 from factory.errors import ConfigError
 
 
@@ -57,6 +57,29 @@ def test_paths_resolve_against_the_config_file(tmp_path: Path) -> None:
     cfg = load_config(tmp_path / "factory.yaml")
     assert cfg.home_dir == (tmp_path / "out").resolve()
     assert cfg.resolve(cfg.sources[0].path or "") == (tmp_path / "d.jsonl").resolve()
+
+
+def test_lineage_is_on_by_default_and_can_be_turned_off() -> None:
+    assert FactoryConfig.from_dict({}).lineage.enabled is True
+    assert FactoryConfig.from_dict({"lineage": {"enabled": False}}).lineage.enabled is False
+    with pytest.raises(ConfigError, match="unknown key 'enable' in lineage"):
+        FactoryConfig.from_dict({"lineage": {"enable": False}})
+
+
+def test_config_files_share_one_path_base(tmp_path: Path) -> None:
+    from factory.experiments import UtilityExperimentConfig
+
+    data = {"home": "out", "data": {"train_path": "t.csv", "test_path": "s.csv"}}
+    for cfg in (
+        FactoryConfig.from_dict({"home": "out"}, base_dir=tmp_path),
+        UtilityExperimentConfig.from_dict(data, base_dir=tmp_path),
+    ):
+        assert isinstance(cfg, ConfigFile)
+        assert cfg.base_dir == tmp_path.resolve()
+        assert cfg.home_dir == (tmp_path / "out").resolve()
+        assert cfg.resolve("/abs/x") == Path("/abs/x")
+    with pytest.raises(ConfigError, match=r"^invalid experiment config: unknown key 'x'"):
+        UtilityExperimentConfig.from_dict({**data, "x": 1})
 
 
 def test_missing_and_malformed_files(tmp_path: Path) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import numpy as np
@@ -48,34 +47,6 @@ def test_head_student_scores_held_out_rows(tmp_path: Path) -> None:
     assert results["doc_id"].to_list() == test["doc_id"].to_list()
     assert results["reference"].to_list() == test["label"].to_list()
     assert results["correct"].mean() > 0.9  # separable by construction
-
-
-@pytest.fixture(scope="module")
-def tiny_llama(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A random-init one-layer Llama folder with the SmolLM2 tokenizer."""
-    try:
-        from factory.training import prepare_base_model
-
-        smol = prepare_base_model(None, tmp_path_factory.mktemp("smol"))
-    except Exception as exc:  # BackendError with the install hint
-        pytest.skip(f"SmolLM2 unavailable: {exc}")
-    import torch
-    from transformers import AutoTokenizer, LlamaConfig, LlamaForCausalLM
-
-    tokenizer = AutoTokenizer.from_pretrained(smol.path)
-    config = LlamaConfig(
-        vocab_size=len(tokenizer), hidden_size=32, intermediate_size=64, num_hidden_layers=1,
-        num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=512,
-        tie_word_embeddings=False, bos_token_id=tokenizer.bos_token_id,
-        eos_token_id=tokenizer.eos_token_id, pad_token_id=tokenizer.pad_token_id,
-    )  # fmt: skip
-    torch.manual_seed(0)
-    folder = tmp_path_factory.mktemp("tiny-llama")
-    LlamaForCausalLM(config).save_pretrained(folder)
-    for path in smol.path.iterdir():
-        if path.name.startswith(("tokenizer", "special_tokens")):
-            shutil.copy(path, folder / path.name)
-    return folder
 
 
 def test_llm_student_trains_and_decodes_only_known_labels(tiny_llama: Path, tmp_path: Path) -> None:

@@ -1,8 +1,8 @@
-"""Training-test fixtures: the real SmolLM2 base (prepared once), banking77 rows, a tiny Llama."""
+"""Training-test fixtures: the base loaded for training, banking77 rows, the tiny Llama as a base
+(the SmolLM2 base and the tiny Llama folder come from tests/factory/conftest.py)."""
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 from typing import Any
 
@@ -10,32 +10,6 @@ import polars as pl
 import pytest
 
 from factory.training import BaseModelInfo, prepare_base_model, training_texts
-
-
-@pytest.fixture(scope="session")
-def student_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """An empty model cache folder for the whole session."""
-    return tmp_path_factory.mktemp("student-cache")
-
-
-@pytest.fixture(scope="session")
-def prepared_base(student_cache: Path) -> tuple[BaseModelInfo, float]:
-    """SmolLM2-135M dequantized from its packaged GGUF into the cache, with the seconds it took."""
-    try:
-        from factory.models import smollm2_gguf_path
-
-        smollm2_gguf_path()
-    except Exception as exc:  # BackendError with the install hint
-        pytest.skip(f"SmolLM2 GGUF unavailable: {exc}")
-    started = time.perf_counter()
-    info = prepare_base_model(None, student_cache)
-    return info, time.perf_counter() - started
-
-
-@pytest.fixture(scope="session")
-def base_model(prepared_base: tuple[BaseModelInfo, float]) -> BaseModelInfo:
-    """The prepared base model folder and fingerprint."""
-    return prepared_base[0]
 
 
 @pytest.fixture(scope="session")
@@ -57,27 +31,9 @@ def banking_texts(banking77_slice: Path) -> list[str]:
 
 
 @pytest.fixture(scope="session")
-def tiny_base(base_model: BaseModelInfo, tmp_path_factory: pytest.TempPathFactory) -> BaseModelInfo:
-    """A random-init one-layer Llama (hidden 32) with the SmolLM2 tokenizer, as a base folder."""
-    import shutil
-
-    import torch
-    from transformers import AutoTokenizer, LlamaConfig, LlamaForCausalLM
-
-    tokenizer = AutoTokenizer.from_pretrained(base_model.path)
-    config = LlamaConfig(
-        vocab_size=len(tokenizer), hidden_size=32, intermediate_size=64, num_hidden_layers=1,
-        num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=512,
-        tie_word_embeddings=False, bos_token_id=tokenizer.bos_token_id,
-        eos_token_id=tokenizer.eos_token_id, pad_token_id=tokenizer.pad_token_id,
-    )  # fmt: skip
-    torch.manual_seed(0)
-    folder = tmp_path_factory.mktemp("tiny-llama")
-    LlamaForCausalLM(config).save_pretrained(folder)
-    for path in base_model.path.iterdir():
-        if path.name.startswith(("tokenizer", "special_tokens")):
-            shutil.copy(path, folder / path.name)
-    return prepare_base_model(folder, tmp_path_factory.mktemp("tiny-cache"))
+def tiny_base(tiny_llama: Path, tmp_path_factory: pytest.TempPathFactory) -> BaseModelInfo:
+    """The tiny random-init Llama as a prepared base (hashed by its files)."""
+    return prepare_base_model(tiny_llama, tmp_path_factory.mktemp("tiny-cache"))
 
 
 @pytest.fixture(scope="session")

@@ -18,7 +18,7 @@ from factory.training import (
     load_student,
     perplexity,
     prepare_base_model,
-    train_lora,
+    train_causal_lm,
 )
 
 
@@ -28,11 +28,11 @@ def test_three_steps_save_a_hashed_adapter(
     tmp_path: Path,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    config = StudentConfig(max_steps=3, batch_size=2, max_length=48, seed=0)
+    config = StudentConfig(method="lora", max_steps=3, batch_size=2, max_length=48, seed=0)
     calls: list[tuple[int, int]] = []
     out = tmp_path / "runs" / "student"
     with caplog.at_level(logging.INFO, logger="factory.training"):
-        result = train_lora(
+        result = train_causal_lm(
             base_model,
             banking_texts[:12],
             banking_texts[12:],
@@ -72,11 +72,13 @@ def test_three_steps_save_a_hashed_adapter(
 def test_training_lowers_perplexity_on_its_texts_and_the_saved_adapter_matches(
     base_model: BaseModelInfo, banking_texts: list[str], tmp_path: Path
 ) -> None:
-    config = StudentConfig(max_steps=8, batch_size=2, max_length=48, learning_rate=1e-3, seed=0)
+    config = StudentConfig(
+        method="lora", max_steps=8, batch_size=2, max_length=48, learning_rate=1e-3, seed=0
+    )
     out = tmp_path / "student"
     out.mkdir()
     (out / "stale.txt").write_text("from an earlier run")
-    result = train_lora(base_model, banking_texts, banking_texts, config, out)
+    result = train_causal_lm(base_model, banking_texts, banking_texts, config, out)
     print(
         f"\n8 steps: {result.train_seconds / result.steps:.2f} s/step; perplexity "
         f"{result.perplexity_before:.2f} -> {result.perplexity_after:.2f}"
@@ -92,9 +94,11 @@ def test_training_lowers_perplexity_on_its_texts_and_the_saved_adapter_matches(
 
 def test_empty_texts_are_refused_before_loading(base_model: BaseModelInfo, tmp_path: Path) -> None:
     with pytest.raises(FactoryError, match="train_texts is empty"):
-        train_lora(base_model, [], ["x y"], StudentConfig(), tmp_path / "s")
+        train_causal_lm(base_model, [], ["x y"], StudentConfig(method="lora"), tmp_path / "s")
     with pytest.raises(FactoryError, match=r"eval_texts has 1 empty.*index 1"):
-        train_lora(base_model, ["a b"], ["x y", "  "], StudentConfig(), tmp_path / "s")
+        train_causal_lm(
+            base_model, ["a b"], ["x y", "  "], StudentConfig(method="lora"), tmp_path / "s"
+        )
     assert not (tmp_path / "s").exists()
 
 
@@ -122,8 +126,8 @@ def test_model_without_lora_targets_fails_with_the_reason(
         shutil.copy(base_model.path / name, folder / name)
     tiny = prepare_base_model(folder, tmp_path / "cache")
     out = tmp_path / "runs" / "student"
-    cfg = StudentConfig(max_steps=1, batch_size=2, max_length=16)
+    cfg = StudentConfig(method="lora", max_steps=1, batch_size=2, max_length=16)
     with pytest.raises(BackendError, match=r"failed: .*q_proj.*attention layers"):
-        train_lora(tiny, banking_texts[:4], banking_texts[:2], cfg, out)
+        train_causal_lm(tiny, banking_texts[:4], banking_texts[:2], cfg, out)
     assert not out.exists()
     assert list(out.parent.iterdir()) == []  # the temp folder was removed
