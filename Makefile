@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 CONFIG ?= examples/demo.yaml
 # System packages the project needs (Debian names); `make deps` installs the missing ones.
-APT_PACKAGES ?= chromium
+APT_PACKAGES ?= chromium redis-server
 # llama.cpp is compiled for a portable x86-64 target (AVX2/FMA): the default native build turns on
 # the AMX kernels on Sapphire Rapids CPUs, and those crash in decode. Override to tune for a machine.
 LLAMA_CMAKE_ARGS ?= -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_BMI2=ON

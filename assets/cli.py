@@ -15,6 +15,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from assets.cli_workers import workers
 from factory.config import FactoryConfig, config_keys, load_config
 from factory.errors import FactoryError
 from factory.storage import table_path
@@ -104,6 +105,12 @@ def run(
     elif round_number > 1 and not select:
         selection = _round_assets()
     with dg.DagsterInstance.get() as instance:
+        if round_number == 1 and not select:
+            from assets.pipeline import ingest_shards
+
+            resources = build_resources(config_path)
+            shards = ingest_shards(instance, cfg, resources, tags={"factory/source": "cli"})
+            console.print(f"shards ingested: {', '.join(shards) or 'none changed'}")
         key = add_round(instance, round_number) if _selects_rounds(selection) else None
         result = dg.materialize(
             [*ALL_ASSETS, *([] if dry_run else ALL_CHECKS)],
@@ -144,6 +151,7 @@ def _selects_rounds(selection: object) -> bool:
     import dagster as dg
 
     from assets.definitions import defs
+    from assets.rounds import ROUNDS
 
     if selection is None:
         return True
@@ -153,7 +161,7 @@ def _selects_rounds(selection: object) -> bool:
         if isinstance(selection, dg.AssetSelection)
         else dg.AssetSelection.from_coercible(selection)  # type: ignore[arg-type]
     )
-    return any(graph.get(key).partitions_def is not None for key in chosen.resolve(graph))
+    return any(graph.get(key).partitions_def == ROUNDS for key in chosen.resolve(graph))
 
 
 def _round_assets(partitioned: bool = True) -> object:
@@ -625,6 +633,9 @@ def hub_server(
     if require_token and token is None:
         raise FactoryError("--require-token needs HF_TOKEN set to the token clients must send")
     serve_hub_forever(root, port, token if require_token else None)
+
+
+app.command("workers")(workers)
 
 
 lineage_app = typer.Typer(

@@ -8,14 +8,16 @@ import numpy as np
 from assets.lineage_step import lineage_step
 from assets.metadata import table_metadata
 from assets.resources import FactoryResource
-from factory.corpus import NearDuplicateFinder, ingest_corpus, near_duplicate_pairs
+from assets.shards import shard_store
+from factory.config import SourceConfig
+from factory.corpus import IngestResult, NearDuplicateFinder, ingest_corpus, near_duplicate_pairs
 from factory.hashing import fingerprint, frame_fingerprint
 from factory.schemas import CORPUS_DOCUMENTS, CORPUS_QUARANTINE
 from factory.storage import read_table
 
 __all__ = ["CORPUS_CODE_VERSION", "corpus"]
 
-CORPUS_CODE_VERSION = "corpus-v1"
+CORPUS_CODE_VERSION = "corpus-v2"
 _CONTENT_COLUMNS = ["doc_id", "label", "answer", "split", "source_id", "license"]
 
 
@@ -50,16 +52,33 @@ def _near_duplicate_finder(
             group_name="corpus",
         ),
     },
+    deps=[
+        dg.AssetDep(name, partition_mapping=dg.AllPartitionMapping())
+        for name in ("shard_documents", "shard_quarantine", "shard_embeddings")
+    ],
 )
 def corpus(context: dg.AssetExecutionContext, factory: FactoryResource) -> Iterator[dg.Output]:
-    """Read every configured source into documents and a quarantine."""
+    """Merge every shard (configured sources, then watched files) into documents and a
+    quarantine; a shard not yet ingested, or whose inputs changed, is read here."""
     config = factory.config
     finder = None
     if config.ingest.near_duplicate_threshold is not None:
         finder = _near_duplicate_finder(factory, context.log)
+    store = shard_store(factory)
+    reused: dict[str, bool] = {}
+
+    def read_shard(source: SourceConfig) -> IngestResult:
+        shard = store.ensure(config, source)
+        reused[shard.name] = shard.reused
+        return shard.result
+
     with lineage_step(context, factory, "corpus_documents", CORPUS_CODE_VERSION, []) as step:
         previous = read_table(factory.home, "corpus_documents")
-        result = ingest_corpus(config, previous=previous, near_duplicates=finder)
+        result = ingest_corpus(
+            config, previous=previous, near_duplicates=finder, read_shard=read_shard
+        )
+        fresh = sorted(name for name, was_reused in reused.items() if not was_reused)
+        context.log.info(f"{len(reused)} shards merged; read from source: {fresh or 'none'}")
         params = config.ingest.model_dump(mode="json") | {"splits": config.splits.model_dump()}
         docs_version = fingerprint(
             CORPUS_CODE_VERSION,
@@ -87,6 +106,9 @@ def corpus(context: dg.AssetExecutionContext, factory: FactoryResource) -> Itera
         metadata={
             **table_metadata(result.documents, CORPUS_DOCUMENTS, ["doc_id", "split", "text"]),
             "task_kind": config.task.kind,
+            "shards": dg.MetadataValue.json(
+                {name: "reused" if was else "read" for name, was in reused.items()}
+            ),
             "stats": dg.MetadataValue.json(stats),
             "splits": dg.MetadataValue.json(stats["splits"]),
         },

@@ -6,6 +6,7 @@ import dagster as dg
 
 from assets.corpus import corpus
 from assets.embeddings import document_embeddings
+from assets.executors import executor_for
 from assets.experiments import utility_experiment
 from assets.gaps import coverage_gaps
 from assets.io_managers import LanceIOManager, ParquetIOManager
@@ -14,6 +15,7 @@ from assets.map import semantic_map_and_clusters
 from assets.release import dataset_release
 from assets.resources import FactoryResource, TeacherResource
 from assets.rounds import ROUNDS
+from assets.shards import INGEST_JOB, SHARD_ASSETS, shard_sensor
 from assets.students import student_checkpoint, student_evaluation
 from assets.synthesis import synthesis_plan, synthetic_samples_and_rejects
 from checks.dagster_checks import build_quality_checks
@@ -24,6 +26,7 @@ __all__ = [
     "EXPERIMENT_ASSETS",
     "OWNERS",
     "PIPELINE_JOB",
+    "SHARD_ASSETS",
     "UTILITY_EXPERIMENT_JOB",
     "build_resources",
     "defs",
@@ -57,6 +60,9 @@ ALL_ASSETS = _owned(
     ]
 )
 """The pipeline, corpus to release: what `factory run` and the `factory` job materialize."""
+
+SHARD_ASSETS = _owned(SHARD_ASSETS)
+"""The corpus and embeddings of one shard: the `ingest` job, launched per shard by the sensor."""
 
 EXPERIMENT_ASSETS = _owned([utility_experiment])
 """Long studies over the pipeline's library, launched on their own, never by the pipeline job."""
@@ -93,8 +99,10 @@ UTILITY_EXPERIMENT_JOB = dg.define_asset_job(
 )
 
 defs = dg.Definitions(
-    assets=[*ALL_ASSETS, *EXPERIMENT_ASSETS],
+    assets=[*SHARD_ASSETS, *ALL_ASSETS, *EXPERIMENT_ASSETS],
     asset_checks=ALL_CHECKS,
-    jobs=[PIPELINE_JOB, UTILITY_EXPERIMENT_JOB],
+    jobs=[INGEST_JOB, PIPELINE_JOB, UTILITY_EXPERIMENT_JOB],
+    sensors=[shard_sensor],
     resources=build_resources(),
+    executor=executor_for(FactoryResource().config),
 )

@@ -10,6 +10,7 @@ from typing import Any
 import dagster as dg
 from pydantic import Field, PrivateAttr
 
+from assets.launchpad import BudgetOverrides, TeacherOverrides, ThresholdOverrides, apply_overrides
 from factory.config import FactoryConfig, load_config
 
 __all__ = ["CONFIG_ENV", "FactoryResource", "TeacherResource"]
@@ -18,12 +19,24 @@ CONFIG_ENV = "FACTORY_CONFIG"
 
 
 class FactoryResource(dg.ConfigurableResource):
-    """The project's `factory.yaml`, read once per run."""
+    """The project's `factory.yaml`, read once per run, with the launchpad's overrides on top."""
 
     config_path: str | None = Field(
         None,
         description="Path to factory.yaml; when unset, $FACTORY_CONFIG, then ./factory.yaml, "
         "then the built-in defaults.",
+    )
+    budgets: BudgetOverrides = Field(
+        default_factory=BudgetOverrides,
+        description="Budgets of this run (gaps, teacher calls and tokens, training steps).",
+    )
+    thresholds: ThresholdOverrides = Field(
+        default_factory=ThresholdOverrides,
+        description="Quality-gate thresholds of this run.",
+    )
+    teacher: TeacherOverrides = Field(
+        default_factory=TeacherOverrides,
+        description="Teacher sampling settings of this run.",
     )
 
     @cached_property
@@ -32,7 +45,7 @@ class FactoryResource(dg.ConfigurableResource):
         path = self.config_path or os.environ.get(CONFIG_ENV)
         if path is None and Path("factory.yaml").is_file():
             path = "factory.yaml"
-        return load_config(path)
+        return apply_overrides(load_config(path), self.budgets, self.thresholds, self.teacher)
 
     @property
     def home(self) -> Path:

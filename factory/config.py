@@ -32,6 +32,7 @@ __all__ = [
     "ChecksConfig",
     "ConfigFile",
     "EmbeddingConfig",
+    "ExecutionConfig",
     "FactoryConfig",
     "GapsConfig",
     "IngestConfig",
@@ -43,6 +44,7 @@ __all__ = [
     "SynthesisConfig",
     "TaskConfig",
     "TeacherConfig",
+    "WatchConfig",
     "config_keys",
     "load_config",
     "read_yaml_mapping",
@@ -157,6 +159,34 @@ class SplitConfig(StrictModel):
         return self
 
 
+class WatchConfig(StrictModel):
+    """A folder whose files become corpus shards: each `.jsonl`, `.csv` or `.parquet` file (or
+    sub-folder of `.txt`/`.md` files) dropped into it is registered as a partition of the corpus
+    and embeddings layers and ingested without redoing the other shards."""
+
+    folder: str | None = Field(
+        None,
+        description="Folder to watch, relative to the config file; off when unset. The shard "
+        "sensor (and `factory run`) turn each new file into a shard named after it.",
+    )
+    license: str | None = Field(
+        None,
+        description="SPDX license id given to every watched file's rows (unset: `unknown`, "
+        "which blocks a commercial release).",
+    )
+    text_field: str = Field("text", description="Column (or JSON key) holding the text.")
+    fields: dict[str, str] = Field(
+        default_factory=dict,
+        description="Renames of columns to task fields, as for a source, e.g. `{intent: label}`.",
+    )
+    split_field: str | None = Field(
+        None, description="Column holding the user's own split, as for a source."
+    )
+    interval_seconds: int = Field(
+        30, ge=5, description="How often the shard sensor looks at the folder (seconds)."
+    )
+
+
 class IngestConfig(StrictModel):
     """Normalization, rejection and de-duplication rules."""
 
@@ -176,6 +206,10 @@ class IngestConfig(StrictModel):
         le=1.0,
         description="Cosine similarity above which a document is quarantined as a near-duplicate "
         "of an earlier one (by `doc_id` order); off when unset.",
+    )
+    watch: WatchConfig = Field(
+        default_factory=WatchConfig,
+        description="A watched folder whose new files become corpus shards.",
     )
     csv_max_record_lines: int = Field(
         50,
@@ -702,6 +736,45 @@ class LineageConfig(StrictModel):
     )
 
 
+class ExecutionConfig(StrictModel):
+    """Where the steps of a run execute: processes on this machine, or celery workers fed by a
+    broker (see docs/scale-out.md)."""
+
+    executor: Literal["multiprocess", "in_process", "celery"] = Field(
+        "multiprocess",
+        description="Executor of the Dagster jobs: `multiprocess` (each step in a child process "
+        "on this machine), `in_process` (all steps in the run's process) or `celery` (each step "
+        "on a celery worker that `factory workers` starts; needs the `distributed` extra).",
+    )
+    max_concurrent: int | None = Field(
+        None,
+        ge=1,
+        description="multiprocess only: most steps running at once; null: one per CPU core.",
+    )
+    broker: str = Field(
+        "redis://127.0.0.1:6379/0",
+        min_length=1,
+        description="celery only: URL of the broker that carries the steps to the workers. "
+        "A password in it is never logged (shown as `***`); better, leave it out and name "
+        "`password_env`.",
+    )
+    backend: str = Field(
+        "redis://127.0.0.1:6379/1",
+        min_length=1,
+        description="celery only: URL of the result backend the run polls for finished steps.",
+    )
+    queue: str = Field(
+        "dagster",
+        min_length=1,
+        description="celery only: queue the steps are sent to and the workers listen on.",
+    )
+    password_env: str | None = Field(
+        None,
+        description="celery only: environment variable holding the password of the broker and "
+        "the backend, put into both URLs when the executor or a worker starts.",
+    )
+
+
 class ConfigFile(StrictModel):
     """Base of a top-level config file: `home` and relative paths resolve against its folder."""
 
@@ -748,8 +821,8 @@ class FactoryConfig(ConfigFile):
     task: TaskConfig = Field(default_factory=TaskConfig, description="Task kind.")
     sources: list[SourceConfig] = Field(
         default_factory=lambda: [SourceConfig()],
-        min_length=1,
-        description="Corpus sources; the default is the Python standard library's documentation.",
+        description="Corpus sources; the default is the Python standard library's documentation. "
+        "May be empty when `ingest.watch.folder` supplies the corpus.",
     )
     splits: SplitConfig = Field(default_factory=SplitConfig, description="Split shares.")
     ingest: IngestConfig = Field(default_factory=IngestConfig, description="Ingestion rules.")
@@ -770,6 +843,10 @@ class FactoryConfig(ConfigFile):
     lineage: LineageConfig = Field(
         default_factory=LineageConfig, description="OpenLineage events and the ledger."
     )
+    execution: ExecutionConfig = Field(
+        default_factory=ExecutionConfig,
+        description="Executor of the jobs: local processes or celery workers.",
+    )
 
     @model_validator(mode="after")
     def _check_unique_sources(self) -> FactoryConfig:
@@ -777,6 +854,11 @@ class FactoryConfig(ConfigFile):
         dupes = sorted({i for i in ids if ids.count(i) > 1})
         if dupes:
             msg = f"source ids must be unique; repeated: {dupes}"
+            raise ValueError(msg)
+        if not self.sources and self.ingest.watch.folder is None:
+            msg = (
+                "sources is empty and ingest.watch.folder is unset: configure a source or a folder"
+            )
             raise ValueError(msg)
         return self
 

@@ -5,6 +5,8 @@ from factory.corpus.ingest import (
     IngestStats,
     NearDuplicateFinder,
     ingest_corpus,
+    ingest_shard,
+    merge_shards,
     near_duplicate_pairs,
 )
 from factory.corpus.normalize import normalize_text
@@ -21,6 +23,8 @@ __all__ = [
     "RawRecord",
     "assign_split",
     "ingest_corpus",
+    "ingest_shard",
+    "merge_shards",
     "near_duplicate_pairs",
     "normalize_text",
     "read_source",

@@ -36,6 +36,8 @@ __all__ = [
     "IngestStats",
     "NearDuplicateFinder",
     "ingest_corpus",
+    "ingest_shard",
+    "merge_shards",
     "near_duplicate_pairs",
 ]
 
@@ -218,22 +220,57 @@ def _clean_field(value: Any) -> str | None:
     return text or None
 
 
-def ingest_corpus(
+def ingest_shard(
+    config: FactoryConfig, source: SourceConfig, now: datetime | None = None
+) -> IngestResult:
+    """Read one source (a shard) into its documents (by `doc_id`) and quarantine.
+
+    Duplicates within the shard are quarantined here; those across shards, near duplicates and
+    `ingest.max_documents` are the merge's (`merge_shards`), which sees every shard.
+    """
+    log.info("reading source %r (%s)", source.id, source.kind)
+    ingestor = _Ingestor(config)
+    ingestor.add_source(source, read_source(source, config))
+    timestamp = now or datetime.now(UTC)
+    ordered = sorted(ingestor.accepted.values(), key=lambda d: d.doc_id)
+    return _result(ordered, ingestor, lambda _: timestamp)
+
+
+def merge_shards(
     config: FactoryConfig,
+    shards: Iterable[IngestResult],
     previous: pl.DataFrame | None = None,
     near_duplicates: NearDuplicateFinder | None = None,
     now: datetime | None = None,
 ) -> IngestResult:
-    """Read every configured source and return the documents and the quarantine.
+    """The corpus of `shards` (in merge order): a text kept by an earlier shard is quarantined
+    as a duplicate in a later one, then near duplicates and `ingest.max_documents` apply over
+    all documents by `doc_id`, so the result never depends on the order shards were ingested.
 
     `previous` (an earlier `corpus_documents`) keeps each row's first `ingested_at`;
     `near_duplicates` is required when `ingest.near_duplicate_threshold` is set.
     """
     ingestor = _Ingestor(config)
-    for source in config.sources:
-        log.info("reading source %r (%s)", source.id, source.kind)
-        ingestor.add_source(source, read_source(source, config))
     stats = ingestor.stats
+    first_seen: dict[str, datetime] = {}
+    for shard in shards:
+        _add_stats(stats, shard.stats)
+        ingestor.quarantine.extend(shard.quarantine.to_dicts())
+        for row in shard.documents.iter_rows(named=True):
+            doc = _Accepted(**{k: row[k] for k in _Accepted.__dataclass_fields__})
+            kept = ingestor.accepted.get(doc.doc_id)
+            if kept is None:
+                ingestor.accepted[doc.doc_id] = doc
+                first_seen[doc.doc_id] = row["ingested_at"]
+                continue
+            stats.exact_duplicates += 1
+            if (kept.label, kept.answer) != (doc.label, doc.answer):
+                reason = (
+                    f"conflicting duplicate: same text as {doc.doc_id[:12]} with other task fields"
+                )
+            else:
+                reason = f"exact duplicate: same text as {kept.source_uri}"
+            ingestor.reject(doc.source_id, _record_of(doc), reason, doc.doc_id)
     ordered = sorted(ingestor.accepted.values(), key=lambda d: d.doc_id)
 
     if config.ingest.near_duplicate_threshold is not None and ordered:
@@ -241,12 +278,10 @@ def ingest_corpus(
             msg = "ingest.near_duplicate_threshold is set but no near-duplicate finder was given"
             raise ValueError(msg)
         found = near_duplicates([d.doc_id for d in ordered], [d.text for d in ordered])
-        by_id = {d.doc_id: d for d in ordered}
         for dup_id, (kept_id, cosine) in sorted(found.items()):
-            dup = by_id[dup_id]
+            dup = ingestor.accepted[dup_id]
             reason = f"near duplicate: cosine {cosine:.3f} to {kept_id[:12]}"
-            record = RawRecord(dup.source_uri, None, {}, None, dup.text)
-            ingestor.reject(dup.source_id, record, reason, dup_id)
+            ingestor.reject(dup.source_id, _record_of(dup), reason, dup_id)
         stats.near_duplicates = len(found)
         ordered = [d for d in ordered if d.doc_id not in found]
 
@@ -255,8 +290,54 @@ def ingest_corpus(
         stats.excluded_by_max_documents = len(ordered) - limit
         ordered = ordered[:limit]
 
+    first_seen |= _first_seen(previous)
     timestamp = now or datetime.now(UTC)
-    first_seen = _first_seen(previous)
+    return _result(ordered, ingestor, lambda doc_id: first_seen.get(doc_id, timestamp))
+
+
+def ingest_corpus(
+    config: FactoryConfig,
+    previous: pl.DataFrame | None = None,
+    near_duplicates: NearDuplicateFinder | None = None,
+    now: datetime | None = None,
+    read_shard: Callable[[SourceConfig], IngestResult] | None = None,
+) -> IngestResult:
+    """Read every shard of the corpus (`shard_sources`: the configured sources, then a watched
+    folder's files) and merge them into the documents and the quarantine.
+
+    `read_shard` returns one shard's `IngestResult` (default: `ingest_shard`; a
+    `ShardStore` reuses the shards it already holds); the rest is as for `merge_shards`.
+    """
+    from factory.corpus.shards import shard_sources
+
+    def fresh(source: SourceConfig) -> IngestResult:
+        return ingest_shard(config, source, now)
+
+    read = read_shard or fresh
+    shards = (read(source) for source in shard_sources(config).values())
+    return merge_shards(config, shards, previous, near_duplicates, now)
+
+
+def _record_of(doc: _Accepted) -> RawRecord:
+    """A quarantine record for an accepted document found to be a duplicate after all."""
+    uri, _, line = doc.source_uri.rpartition("#L")
+    if uri and line.isdigit():
+        return RawRecord(uri, int(line), {}, None, doc.text[:RAW_LIMIT])
+    return RawRecord(doc.source_uri, None, {}, None, doc.text[:RAW_LIMIT])
+
+
+def _add_stats(total: IngestStats, shard: IngestStats) -> None:
+    total.read += shard.read
+    total.reasons.update(shard.reasons)
+    total.exact_duplicates += shard.exact_duplicates
+    total.per_source.update(shard.per_source)
+    total.unlicensed_sources.extend(shard.unlicensed_sources)
+
+
+def _result(
+    ordered: list[_Accepted], ingestor: _Ingestor, ingested_at: Callable[[str], datetime]
+) -> IngestResult:
+    stats = ingestor.stats
     documents = pl.DataFrame(
         {
             "doc_id": [d.doc_id for d in ordered],
@@ -267,7 +348,7 @@ def ingest_corpus(
             "source_id": [d.source_id for d in ordered],
             "source_uri": [d.source_uri for d in ordered],
             "license": [d.license for d in ordered],
-            "ingested_at": [first_seen.get(d.doc_id, timestamp) for d in ordered],
+            "ingested_at": [ingested_at(d.doc_id) for d in ordered],
         },
         schema=CORPUS_DOCUMENTS.empty().schema,
     )

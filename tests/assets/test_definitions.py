@@ -33,12 +33,24 @@ def test_definitions_validate() -> None:
     dg.Definitions.validate_loadable(defs)
 
 
-def test_rounds_partition_every_layer_from_the_gaps_on() -> None:
+def test_shards_partition_the_corpus_and_embeddings_and_rounds_the_rest() -> None:
     from assets.rounds import ROUNDS
+    from assets.shards import SHARDS
 
     graph = defs.resolve_asset_graph()
+    by_shard = {
+        k.to_user_string()
+        for k in graph.get_all_asset_keys()
+        if graph.get(k).partitions_def == SHARDS
+    }
+    assert by_shard == {"shard_documents", "shard_quarantine", "shard_embeddings"}
+    assert {graph.get(dg.AssetKey(k)).group_name for k in by_shard} == {"corpus", "embeddings"}
+    ingest = defs.resolve_job_def("ingest").asset_layer.selected_asset_keys
+    assert {k.to_user_string() for k in ingest} == by_shard
     partitioned = {
-        k.to_user_string() for k in graph.get_all_asset_keys() if graph.get(k).partitions_def
+        k.to_user_string()
+        for k in graph.get_all_asset_keys()
+        if graph.get(k).partitions_def and k.to_user_string() not in by_shard
     }
     assert partitioned == {
         "coverage_gaps", "synthesis_plan", "synthetic_samples", "synthetic_rejects",

@@ -1,0 +1,234 @@
+"""Corpus shards: the unit the corpus and embeddings layers are partitioned by.
+
+Every configured source is a shard named by its `id`; so is every file (or sub-folder of text
+files) in `ingest.watch.folder`, named after the file. A shard is ingested and embedded on its
+own; the merged `corpus_documents` (and everything after it) is computed over all shards in a
+fixed order, so adding a shard never changes how the others were read.
+
+Example:
+    >>> from factory.config import FactoryConfig
+    >>> list(shard_sources(FactoryConfig.from_dict({})))
+    ['python-stdlib']
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import sys
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+import polars as pl
+
+from factory.config import FactoryConfig, SourceConfig
+from factory.corpus.ingest import IngestResult, IngestStats, ingest_shard
+from factory.errors import ConfigError
+from factory.hashing import fingerprint
+from factory.schemas import CORPUS_DOCUMENTS
+
+__all__ = [
+    "SHARD_CODE_VERSION",
+    "WATCHED_SUFFIXES",
+    "ShardStore",
+    "StoredShard",
+    "shard_input_fingerprint",
+    "shard_sources",
+    "watched_shard_name",
+]
+
+SHARD_CODE_VERSION = "shard-v1"
+WATCHED_SUFFIXES = {".jsonl": "jsonl", ".csv": "csv", ".parquet": "parquet"}
+"""File kinds a watched folder turns into shards; a sub-folder is read as `.txt`/`.md` files."""
+
+_UNSAFE = re.compile(r"[^A-Za-z0-9_.-]+")
+
+
+def watched_shard_name(path: Path) -> str:
+    """The shard (and `source_id`) of a watched file: its name with unsafe characters as `-`."""
+    name = _UNSAFE.sub("-", path.name).strip("-.")
+    return name or "shard"
+
+
+def _watched(config: FactoryConfig) -> dict[str, SourceConfig]:
+    watch = config.ingest.watch
+    if watch.folder is None:
+        return {}
+    root = config.resolve(watch.folder)
+    if not root.is_dir():
+        return {}
+    shards: dict[str, SourceConfig] = {}
+    for path in sorted(root.iterdir()):
+        if path.name.startswith("."):
+            continue
+        kind = "folder" if path.is_dir() else WATCHED_SUFFIXES.get(path.suffix.lower())
+        if kind is None:
+            continue
+        name = watched_shard_name(path)
+        shards[name] = SourceConfig(
+            id=name,
+            kind=kind,  # type: ignore[arg-type]
+            path=str(path),
+            text_field=watch.text_field,
+            fields=dict(watch.fields),
+            split_field=watch.split_field,
+            license=watch.license,
+            origin=f"watched folder {root}",
+        )
+    return shards
+
+
+def shard_sources(config: FactoryConfig) -> dict[str, SourceConfig]:
+    """Every shard of the corpus in merge order: the configured sources as listed, then the
+    watched folder's files by name."""
+    configured = {source.id: source for source in config.sources}
+    watched = _watched(config)
+    clashes = sorted(configured.keys() & watched.keys())
+    if clashes:
+        msg = (
+            f"watched file(s) {clashes} in {config.ingest.watch.folder!r} share a name with a "
+            "configured source id; rename the file or the source"
+        )
+        raise ConfigError(msg)
+    return configured | watched
+
+
+def _source_state(source: SourceConfig, config: FactoryConfig) -> object:
+    """What changes when a source's content may have changed, without reading it."""
+    if source.kind == "stdlib":
+        return sys.version
+    if source.kind == "hub":
+        return [source.dataset_id, source.dataset_split]
+    path = config.resolve(source.path or "")
+    if path.is_file():
+        stat = path.stat()
+        return [stat.st_size, stat.st_mtime_ns]
+    if path.is_dir():
+        return [
+            [str(p.relative_to(path)), p.stat().st_size, p.stat().st_mtime_ns]
+            for p in sorted(path.rglob("*"))
+            if p.is_file()
+        ]
+    return None
+
+
+def shard_input_fingerprint(source: SourceConfig, config: FactoryConfig) -> str:
+    """Changes whenever ingesting or embedding the shard could give another result: its
+    source's settings or files, the ingestion and split rules, the task or the embedder."""
+    return fingerprint(
+        SHARD_CODE_VERSION,
+        source.model_dump(mode="json"),
+        _source_state(source, config),
+        config.ingest.model_dump(mode="json", exclude={"watch"}),
+        config.splits.model_dump(mode="json"),
+        config.task.kind,
+        config.embedding.model_dump(mode="json", exclude={"api_key_env"}),
+    )
+
+
+@dataclass(frozen=True)
+class StoredShard:
+    """One shard as the store holds it, and whether this call reused it or read its source."""
+
+    name: str
+    input_fingerprint: str
+    result: IngestResult
+    reused: bool
+
+
+class ShardStore:
+    """Ingested shards under `root` (`HOME/shards`): `<name>/documents.parquet`,
+    `quarantine.parquet` and `shard.json` (input fingerprint and counts), each replaced
+    atomically, so a shard is read from its source once per input fingerprint."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root)
+
+    def _folder(self, name: str) -> Path:
+        return self.root / name
+
+    def load(self, name: str, input_fingerprint: str) -> IngestResult | None:
+        """The stored shard `name`, or None when absent or ingested from other inputs."""
+        folder = self._folder(name)
+        try:
+            info = json.loads((folder / "shard.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+        if info.get("input_fingerprint") != input_fingerprint:
+            return None
+        try:
+            documents = pl.read_parquet(folder / "documents.parquet")
+            quarantine = pl.read_parquet(folder / "quarantine.parquet")
+        except OSError:
+            return None
+        stats = _stats_from(info["stats"])
+        return IngestResult(documents, quarantine, stats)
+
+    def save(self, name: str, input_fingerprint: str, result: IngestResult) -> None:
+        """Write shard `name`; its `shard.json` goes last, so a half-written shard never loads."""
+        folder = self._folder(name)
+        folder.mkdir(parents=True, exist_ok=True)
+        _write_atomic(folder / "documents.parquet", result.documents.write_parquet)
+        _write_atomic(folder / "quarantine.parquet", result.quarantine.write_parquet)
+        info = {
+            "shard": name,
+            "input_fingerprint": input_fingerprint,
+            "stats": result.stats.as_metadata() | {"reasons": dict(result.stats.reasons)},
+        }
+        text = json.dumps(info, indent=1, sort_keys=True)
+        _write_atomic(folder / "shard.json", lambda path: path.write_text(text, encoding="utf-8"))
+
+    def ensure(
+        self, config: FactoryConfig, source: SourceConfig, now: datetime | None = None
+    ) -> StoredShard:
+        """Shard `source.id`, read from its source only when its input fingerprint changed;
+        a re-read keeps each document's first `ingested_at`."""
+        key = shard_input_fingerprint(source, config)
+        stored = self.load(source.id, key)
+        if stored is not None:
+            return StoredShard(source.id, key, stored, reused=True)
+        result = ingest_shard(config, source, now)
+        earlier = self._documents(source.id)
+        if earlier is not None and earlier.height:
+            first = dict(zip(earlier["doc_id"], earlier["ingested_at"], strict=True))
+            kept = [
+                first.get(d, t)
+                for d, t in zip(
+                    result.documents["doc_id"], result.documents["ingested_at"], strict=True
+                )
+            ]
+            documents = result.documents.with_columns(
+                pl.Series("ingested_at", kept, dtype=result.documents["ingested_at"].dtype)
+            )
+            result = IngestResult(
+                CORPUS_DOCUMENTS.validate(documents), result.quarantine, result.stats
+            )
+        self.save(source.id, key, result)
+        return StoredShard(source.id, key, result, reused=False)
+
+    def _documents(self, name: str) -> pl.DataFrame | None:
+        path = self._folder(name) / "documents.parquet"
+        return pl.read_parquet(path) if path.exists() else None
+
+
+def _write_atomic(path: Path, write: Callable[[Path], object]) -> None:
+    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")  # one per process: writers may race
+    write(tmp)
+    tmp.replace(path)
+
+
+def _stats_from(data: dict[str, object]) -> IngestStats:
+    return IngestStats(
+        read=int(data["read"]),  # type: ignore[call-overload]
+        accepted=int(data["accepted"]),  # type: ignore[call-overload]
+        quarantined=int(data["quarantined"]),  # type: ignore[call-overload]
+        exact_duplicates=int(data["exact_duplicates"]),  # type: ignore[call-overload]
+        reasons=Counter(data["reasons"]),  # type: ignore[arg-type]
+        per_source=dict(data["per_source"]),  # type: ignore[call-overload]
+        splits=dict(data["splits"]),  # type: ignore[call-overload]
+        unlicensed_sources=list(data["unlicensed_sources"]),  # type: ignore[call-overload]
+    )
