@@ -12,6 +12,7 @@ Playwright never downloads a browser here: it launches `/usr/bin/chromium` (`mak
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import signal
@@ -34,7 +35,10 @@ LAYERS = ("corpus", "embeddings", "map", "gaps", "synthesis", "students", "relea
 CHECK = "spread"  # a diversity check whose observed value is a plain ratio
 TINY_RUN = {
     "home": "proj",
-    "ingest": {"max_documents": 80, "watch": {"interval_seconds": 5}},
+    "ingest": {
+        "max_documents": 80,
+        "watch": {"folder": "inbox", "license": "CC0-1.0", "interval_seconds": 5},
+    },
     "execution": {"executor": "in_process"},  # one process per run: no per-step imports
     "map": {"n_neighbors": 10},
     "gaps": {"max_gaps": 3, "total_budget": 3, "anchors_per_gap": 3},
@@ -55,6 +59,7 @@ pytestmark = pytest.mark.skipif(
 class DagsterUI:
     url: str
     home: Path
+    inbox: Path
     log: Path
 
 
@@ -70,6 +75,7 @@ def dagster_ui(tmp_path: Path) -> Iterator[DagsterUI]:
     port = _free_port()
     config = tmp_path / "factory.yaml"
     config.write_text(yaml.safe_dump(TINY_RUN))
+    (tmp_path / "inbox").mkdir()
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     log = ARTIFACTS / "dagster-dev.log"
     env = {k: v for k, v in os.environ.items() if k not in {"DAGSTER_HOME", "FACTORY_CONFIG"}}
@@ -96,7 +102,7 @@ def dagster_ui(tmp_path: Path) -> Iterator[DagsterUI]:
             assert proc.poll() is None, f"dagster dev exited; see {log}"
             assert time.monotonic() < deadline, f"dagster dev did not answer; see {log}"
             time.sleep(1)
-        yield DagsterUI(url, tmp_path / "proj" / "dagster", log)
+        yield DagsterUI(url, tmp_path / "proj" / "dagster", tmp_path / "inbox", log)
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
         try:
@@ -118,23 +124,36 @@ def _stored_observed(home: Path, check: str) -> float | str:
         return evaluation.metadata["observed"].value
 
 
-def _wait_for_sensor_ingest(home: Path) -> None:
-    """Until the shard sensor's `ingest` run of the stdlib shard has finished; fails if it did
-    not succeed."""
+def _wait_for_sensor_ingest(home: Path, shards: set[str]) -> None:
+    """Until the shard sensor's `ingest` runs of `shards` have finished; fails unless each
+    succeeded."""
     import dagster as dg
 
     deadline = time.monotonic() + SHARD_TIMEOUT_S
     done = {dg.DagsterRunStatus.SUCCESS, dg.DagsterRunStatus.FAILURE, dg.DagsterRunStatus.CANCELED}
     while time.monotonic() < deadline:
-        if (home / "dagster.yaml").exists() or (home / "storage").exists():
+        if (home / "storage").exists():
             with dg.DagsterInstance.from_config(str(home)) as instance:
                 runs = instance.get_runs(dg.RunsFilter(job_name="ingest"))
-                if runs and all(run.status in done for run in runs):
-                    statuses = {run.tags.get("dagster/partition"): run.status for run in runs}
-                    assert statuses == {"python-stdlib": dg.DagsterRunStatus.SUCCESS}, statuses
+                status = {run.tags.get("dagster/partition"): run.status for run in runs}
+                if shards <= status.keys() and all(s in done for s in status.values()):
+                    assert set(status.values()) == {dg.DagsterRunStatus.SUCCESS}, status
                     return
         time.sleep(2)
-    pytest.fail(f"the shard sensor's ingest run did not finish in {SHARD_TIMEOUT_S} s")
+    pytest.fail(f"the shard sensor's ingest runs of {shards} did not finish in {SHARD_TIMEOUT_S} s")
+
+
+def _drop_shard(inbox: Path, name: str) -> None:
+    """A JSONL file of 12 stdlib docstrings beyond the corpus's 80-document cut, written whole
+    and then renamed into the watched folder (the sensor never sees half a file)."""
+    from factory.config import FactoryConfig
+    from factory.corpus import ingest_corpus
+
+    texts = ingest_corpus(FactoryConfig.from_dict({"ingest": {"max_documents": 400}}))
+    rows = texts.documents["text"].to_list()[-12:]  # docstrings the 80-document stdlib cut skips
+    tmp = inbox.parent / f"{name}.partial"
+    tmp.write_text("".join(json.dumps({"text": t}) + "\n" for t in rows), encoding="utf-8")
+    tmp.replace(inbox / name)
 
 
 def test_materialize_all_from_the_ui_shows_checks_and_the_map(dagster_ui: DagsterUI) -> None:
@@ -157,10 +176,15 @@ def test_materialize_all_from_the_ui_shows_checks_and_the_map(dagster_ui: Dagste
             page.set_default_timeout(60_000)
             expect.set_options(timeout=60_000)
 
-            # The sensor registered the stdlib source as a shard and ingested it on its own.
-            _wait_for_sensor_ingest(dagster_ui.home)
+            # The sensor registers the stdlib source as a shard and ingests it on its own, then
+            # does the same for a file dropped into the watched folder.
+            _wait_for_sensor_ingest(dagster_ui.home, {"python-stdlib"})
+            _drop_shard(dagster_ui.inbox, "dropped.jsonl")
+            _wait_for_sensor_ingest(dagster_ui.home, {"python-stdlib", "dropped.jsonl"})
             page.goto(f"{dagster_ui.url}/assets/shard_documents?view=partitions")
-            expect(page.get_by_text("python-stdlib").first).to_be_visible()
+            expect(page.get_by_text("dropped.jsonl").first).to_be_visible()
+            page.get_by_text("python-stdlib").first.click()
+            expect(page.get_by_text("input_fingerprint").first).to_be_visible()
             shot(page, "shard-partitions")
 
             # The pipeline job's asset graph; its "Materialize all" leaves the experiment out.
