@@ -239,7 +239,7 @@ def status(config: ConfigOption = None) -> None:
     cfg = _load(config)
     _prepare_instance(cfg, config)
     table = Table(title=f"factory status ({cfg.home_dir})")
-    for column in ("asset", "round", "materialized", "data version", "rows", "run"):
+    for column in ("asset", "partition", "materialized", "data version", "rows", "run"):
         table.add_column(column)
     graph = defs.resolve_asset_graph()
     with dg.DagsterInstance.get() as instance:
