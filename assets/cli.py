@@ -89,6 +89,7 @@ def run(
     import dagster as dg
 
     from assets.definitions import ALL_ASSETS, ALL_CHECKS, build_resources
+    from assets.pipeline import failure_message, ingest_shards
     from assets.rounds import add_round
 
     cfg = _load(config)
@@ -104,18 +105,16 @@ def run(
             selection = selection - _round_assets(partitioned=False)  # type: ignore[operator]
     elif round_number > 1 and not select:
         selection = _round_assets()
+    resources = build_resources(config_path)
     with dg.DagsterInstance.get() as instance:
         if round_number == 1 and not select:
-            from assets.pipeline import ingest_shards
-
-            resources = build_resources(config_path)
             shards = ingest_shards(instance, cfg, resources, tags={"factory/source": "cli"})
             console.print(f"shards ingested: {', '.join(shards) or 'none changed'}")
         key = add_round(instance, round_number) if _selects_rounds(selection) else None
         result = dg.materialize(
             [*ALL_ASSETS, *([] if dry_run else ALL_CHECKS)],
             instance=instance,
-            resources=build_resources(config_path),
+            resources=resources,
             selection=selection,  # type: ignore[arg-type]
             partition_key=key,
             raise_on_error=False,
@@ -123,7 +122,7 @@ def run(
             run_config={"loggers": {"console": {"config": {"log_level": "INFO"}}}},
         )
     if not result.success:
-        raise FactoryError(_failure_message(result))
+        raise FactoryError(failure_message(result))
     if dry_run:
         _print_estimate(result)
         return
@@ -190,22 +189,6 @@ def _print_estimate(result: object) -> None:
             console.print(text.replace("  \n", "\n"))
             return
     console.print("dry run: synthesis_plan was not materialized")
-
-
-def _failure_message(result: object) -> str:
-    """The deepest error message of the first failed step."""
-    for event in getattr(result, "all_events", []):
-        if not event.is_step_failure:
-            continue
-        error = event.step_failure_data.error
-        while error is not None and error.cause is not None:
-            error = error.cause
-        if error is not None:
-            message = error.message.strip().splitlines()[-1] if error.message else error.cls_name
-            for prefix in ("factory.errors.", f"{error.cls_name}: "):
-                message = message.removeprefix(prefix)
-            return f"step {event.step_key!r} failed: {message}"
-    return "the run failed; see the Dagster UI for the logs"
 
 
 @app.command()
@@ -493,6 +476,7 @@ def release(
     import dagster as dg
 
     from assets.definitions import ALL_ASSETS, ALL_CHECKS, build_resources
+    from assets.pipeline import failure_message
     from assets.rounds import add_round
 
     cfg = _load(config)
@@ -521,7 +505,7 @@ def release(
             },
         )
     if not result.success:
-        raise FactoryError(_failure_message(result))
+        raise FactoryError(failure_message(result))
     import polars as pl
 
     row = pl.read_parquet(table_path(cfg.home_dir, "dataset_release", str(round_number))).row(

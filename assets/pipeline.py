@@ -7,12 +7,11 @@ from collections.abc import Mapping
 import dagster as dg
 
 from assets.definitions import SHARD_ASSETS
-from assets.shards import SHARD_PARTITION, stale_shards
+from assets.shards import SHARD_PARTITION, new_shards, stale_shards
 from factory.config import FactoryConfig
-from factory.corpus.shards import shard_sources
 from factory.errors import FactoryError
 
-__all__ = ["ingest_shards"]
+__all__ = ["failure_message", "ingest_shards"]
 
 
 def ingest_shards(
@@ -23,8 +22,7 @@ def ingest_shards(
 ) -> list[str]:
     """Register every shard as a partition and materialize, one run each, those whose inputs
     changed since their last materialization; returns the shards materialized."""
-    known = set(instance.get_dynamic_partitions(SHARD_PARTITION))
-    new = [name for name in shard_sources(config) if name not in known]
+    new = new_shards(instance, config)
     if new:
         instance.add_dynamic_partitions(SHARD_PARTITION, new)
     stale = stale_shards(instance, config)
@@ -38,10 +36,22 @@ def ingest_shards(
             tags={"factory/shard": name, **(tags or {})},
         )
         if not result.success:
-            failures = [
-                event.event_specific_data.error.message.strip()  # type: ignore[union-attr]
-                for event in result.get_step_failure_events()
-            ]
-            msg = f"ingesting shard {name!r} failed: {'; '.join(failures) or 'see the run log'}"
+            msg = f"ingesting shard {name!r} failed: {failure_message(result)}"
             raise FactoryError(msg)
     return stale
+
+
+def failure_message(result: object) -> str:
+    """The deepest error message of the first failed step."""
+    for event in getattr(result, "all_events", []):
+        if not event.is_step_failure:
+            continue
+        error = event.step_failure_data.error
+        while error is not None and error.cause is not None:
+            error = error.cause
+        if error is not None:
+            message = error.message.strip().splitlines()[-1] if error.message else error.cls_name
+            for prefix in ("factory.errors.", f"{error.cls_name}: "):
+                message = message.removeprefix(prefix)
+            return f"step {event.step_key!r} failed: {message}"
+    return "the run failed; see the Dagster UI for the logs"

@@ -17,7 +17,7 @@ import dagster as dg
 
 from assets.metadata import table_metadata
 from assets.resources import FactoryResource
-from factory.config import FactoryConfig
+from factory.config import FactoryConfig, WatchConfig
 from factory.corpus.shards import (
     SHARD_CODE_VERSION,
     ShardStore,
@@ -25,7 +25,7 @@ from factory.corpus.shards import (
     shard_input_fingerprint,
     shard_sources,
 )
-from factory.errors import ConfigError
+from factory.errors import ConfigError, FactoryError
 from factory.schemas import CORPUS_DOCUMENTS, CORPUS_QUARANTINE
 
 __all__ = [
@@ -33,6 +33,7 @@ __all__ = [
     "SHARDS",
     "SHARD_ASSETS",
     "SHARD_PARTITION",
+    "new_shards",
     "shard_embeddings",
     "shard_ingest",
     "shard_run_requests",
@@ -135,8 +136,12 @@ def shard_embeddings(
         documents = documents.head(limit)
     embedder = shared_embedder(config.embedding)
     store = EmbeddingStore(factory.home / "lancedb")
+
+    def progress(done: int, total: int) -> None:
+        context.log.info(f"shard {shard.name!r}: embedded {done}/{total} new documents")
+
     _, stats = store.embed_texts(
-        documents["doc_id"].to_list(), documents["text"].to_list(), embedder
+        documents["doc_id"].to_list(), documents["text"].to_list(), embedder, progress=progress
     )
     context.log.info(f"shard {shard.name!r}: {stats.embedded} embedded, {stats.cached} cached")
     return dg.MaterializeResult(
@@ -182,14 +187,18 @@ def stale_shards(instance: dg.DagsterInstance, config: FactoryConfig) -> list[st
     return stale
 
 
+def new_shards(instance: dg.DagsterInstance, config: FactoryConfig) -> list[str]:
+    """The shards of `config` not yet registered as partitions, in merge order."""
+    known = set(instance.get_dynamic_partitions(SHARD_PARTITION))
+    return [name for name in shard_sources(config) if name not in known]
+
+
 def shard_run_requests(
     instance: dg.DagsterInstance, config: FactoryConfig
 ) -> tuple[list[str], list[dg.RunRequest]]:
     """The shards to register as partitions, and one run request per shard keyed by its input
     fingerprint (Dagster skips a request whose key it has already launched)."""
     sources = shard_sources(config)
-    known = set(instance.get_dynamic_partitions(SHARD_PARTITION))
-    new = [name for name in sources if name not in known]
     requests = [
         dg.RunRequest(
             run_key=f"{name}:{shard_input_fingerprint(source, config)}",
@@ -198,14 +207,14 @@ def shard_run_requests(
         )
         for name, source in sources.items()
     ]
-    return new, requests
+    return new_shards(instance, config), requests
 
 
 def _interval_seconds() -> int:
     try:
         return FactoryResource().config.ingest.watch.interval_seconds
-    except Exception:  # a broken config is reported by the assets, not here
-        return 30
+    except FactoryError:  # a broken config is reported when the sensor or an asset reads it
+        return WatchConfig().interval_seconds
 
 
 @dg.sensor(

@@ -81,6 +81,22 @@ class IngestStats:
             "unlicensed_sources": list(self.unlicensed_sources),
         }
 
+    @classmethod
+    def from_metadata(cls, data: dict[str, Any]) -> IngestStats:
+        """The stats `as_metadata` described."""
+        return cls(
+            read=data["read"],
+            accepted=data["accepted"],
+            quarantined=data["quarantined"],
+            exact_duplicates=data["exact_duplicates"],
+            near_duplicates=data["near_duplicates"],
+            excluded_by_max_documents=data["excluded_by_max_documents"],
+            reasons=Counter(data["quarantine_reasons"]),
+            per_source=dict(data["per_source"]),
+            splits=dict(data["splits"]),
+            unlicensed_sources=list(data["unlicensed_sources"]),
+        )
+
 
 @dataclass
 class IngestResult:
@@ -221,19 +237,24 @@ def _clean_field(value: Any) -> str | None:
 
 
 def ingest_shard(
-    config: FactoryConfig, source: SourceConfig, now: datetime | None = None
+    config: FactoryConfig,
+    source: SourceConfig,
+    now: datetime | None = None,
+    previous: pl.DataFrame | None = None,
 ) -> IngestResult:
     """Read one source (a shard) into its documents (by `doc_id`) and quarantine.
 
     Duplicates within the shard are quarantined here; those across shards, near duplicates and
-    `ingest.max_documents` are the merge's (`merge_shards`), which sees every shard.
+    `ingest.max_documents` are the merge's (`merge_shards`), which sees every shard. `previous`
+    (the shard's earlier documents) keeps each row's first `ingested_at`.
     """
     log.info("reading source %r (%s)", source.id, source.kind)
     ingestor = _Ingestor(config)
     ingestor.add_source(source, read_source(source, config))
     timestamp = now or datetime.now(UTC)
+    first_seen = _first_seen(previous)
     ordered = sorted(ingestor.accepted.values(), key=lambda d: d.doc_id)
-    return _result(ordered, ingestor, lambda _: timestamp)
+    return _result(ordered, ingestor, lambda doc_id: first_seen.get(doc_id, timestamp))
 
 
 def merge_shards(

@@ -14,11 +14,8 @@ Example:
 from __future__ import annotations
 
 import json
-import os
 import re
 import sys
-from collections import Counter
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -29,7 +26,7 @@ from factory.config import FactoryConfig, SourceConfig
 from factory.corpus.ingest import IngestResult, IngestStats, ingest_shard
 from factory.errors import ConfigError
 from factory.hashing import fingerprint
-from factory.schemas import CORPUS_DOCUMENTS
+from factory.storage import write_parquet_atomic, write_text_atomic
 
 __all__ = [
     "SHARD_CODE_VERSION",
@@ -165,22 +162,19 @@ class ShardStore:
             quarantine = pl.read_parquet(folder / "quarantine.parquet")
         except OSError:
             return None
-        stats = _stats_from(info["stats"])
-        return IngestResult(documents, quarantine, stats)
+        return IngestResult(documents, quarantine, IngestStats.from_metadata(info["stats"]))
 
     def save(self, name: str, input_fingerprint: str, result: IngestResult) -> None:
         """Write shard `name`; its `shard.json` goes last, so a half-written shard never loads."""
         folder = self._folder(name)
-        folder.mkdir(parents=True, exist_ok=True)
-        _write_atomic(folder / "documents.parquet", result.documents.write_parquet)
-        _write_atomic(folder / "quarantine.parquet", result.quarantine.write_parquet)
+        write_parquet_atomic(result.documents, folder / "documents.parquet")
+        write_parquet_atomic(result.quarantine, folder / "quarantine.parquet")
         info = {
             "shard": name,
             "input_fingerprint": input_fingerprint,
-            "stats": result.stats.as_metadata() | {"reasons": dict(result.stats.reasons)},
+            "stats": result.stats.as_metadata(),
         }
-        text = json.dumps(info, indent=1, sort_keys=True)
-        _write_atomic(folder / "shard.json", lambda path: path.write_text(text, encoding="utf-8"))
+        write_text_atomic(json.dumps(info, indent=1, sort_keys=True), folder / "shard.json")
 
     def ensure(
         self, config: FactoryConfig, source: SourceConfig, now: datetime | None = None
@@ -191,44 +185,8 @@ class ShardStore:
         stored = self.load(source.id, key)
         if stored is not None:
             return StoredShard(source.id, key, stored, reused=True)
-        result = ingest_shard(config, source, now)
-        earlier = self._documents(source.id)
-        if earlier is not None and earlier.height:
-            first = dict(zip(earlier["doc_id"], earlier["ingested_at"], strict=True))
-            kept = [
-                first.get(d, t)
-                for d, t in zip(
-                    result.documents["doc_id"], result.documents["ingested_at"], strict=True
-                )
-            ]
-            documents = result.documents.with_columns(
-                pl.Series("ingested_at", kept, dtype=result.documents["ingested_at"].dtype)
-            )
-            result = IngestResult(
-                CORPUS_DOCUMENTS.validate(documents), result.quarantine, result.stats
-            )
+        earlier = self._folder(source.id) / "documents.parquet"
+        previous = pl.read_parquet(earlier) if earlier.exists() else None
+        result = ingest_shard(config, source, now, previous=previous)
         self.save(source.id, key, result)
         return StoredShard(source.id, key, result, reused=False)
-
-    def _documents(self, name: str) -> pl.DataFrame | None:
-        path = self._folder(name) / "documents.parquet"
-        return pl.read_parquet(path) if path.exists() else None
-
-
-def _write_atomic(path: Path, write: Callable[[Path], object]) -> None:
-    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")  # one per process: writers may race
-    write(tmp)
-    tmp.replace(path)
-
-
-def _stats_from(data: dict[str, object]) -> IngestStats:
-    return IngestStats(
-        read=int(data["read"]),  # type: ignore[call-overload]
-        accepted=int(data["accepted"]),  # type: ignore[call-overload]
-        quarantined=int(data["quarantined"]),  # type: ignore[call-overload]
-        exact_duplicates=int(data["exact_duplicates"]),  # type: ignore[call-overload]
-        reasons=Counter(data["reasons"]),  # type: ignore[arg-type]
-        per_source=dict(data["per_source"]),  # type: ignore[call-overload]
-        splits=dict(data["splits"]),  # type: ignore[call-overload]
-        unlicensed_sources=list(data["unlicensed_sources"]),  # type: ignore[call-overload]
-    )

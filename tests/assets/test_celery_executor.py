@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -45,6 +44,7 @@ from assets.rounds import add_round
 from factory.config import FactoryConfig, load_config
 from factory.errors import FactoryError
 from factory.execution import celery_settings
+from factory.serving import free_port
 
 REPO = Path(__file__).resolve().parents[2]
 REDIS_SERVER = Path("/usr/bin/redis-server")
@@ -135,13 +135,6 @@ def dagster_instance(home: Path) -> dg.DagsterInstance:
     if not (home / "dagster.yaml").exists():
         (home / "dagster.yaml").write_text(DAGSTER_YAML, encoding="utf-8")
     return dg.DagsterInstance.local_temp(str(home))
-
-
-def free_port() -> int:
-    """A TCP port free on 127.0.0.1 just now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @contextmanager

@@ -16,7 +16,6 @@ import json
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -27,6 +26,8 @@ from pathlib import Path
 
 import pytest
 import yaml
+
+from factory.serving import free_port
 
 REPO = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")
@@ -63,16 +64,10 @@ class DagsterUI:
     log: Path
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture
 def dagster_ui(tmp_path: Path) -> Iterator[DagsterUI]:
     """`factory ui` on a free 127.0.0.1 port, its Dagster home inside tmp_path."""
-    port = _free_port()
+    port = free_port()
     config = tmp_path / "factory.yaml"
     config.write_text(yaml.safe_dump(TINY_RUN))
     (tmp_path / "inbox").mkdir()
