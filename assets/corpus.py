@@ -3,14 +3,12 @@
 from collections.abc import Iterator
 
 import dagster as dg
-import numpy as np
 
 from assets.lineage_step import lineage_step
 from assets.metadata import table_metadata
 from assets.resources import FactoryResource
 from assets.shards import shard_store
-from factory.config import SourceConfig
-from factory.corpus import IngestResult, NearDuplicateFinder, ingest_corpus, near_duplicate_pairs
+from factory.corpus import merge_stored_shards
 from factory.hashing import fingerprint, frame_fingerprint
 from factory.schemas import CORPUS_DOCUMENTS, CORPUS_QUARANTINE
 from factory.storage import read_table
@@ -19,24 +17,6 @@ __all__ = ["CORPUS_CODE_VERSION", "corpus"]
 
 CORPUS_CODE_VERSION = "corpus-v2"
 _CONTENT_COLUMNS = ["doc_id", "label", "answer", "split", "source_id", "license"]
-
-
-def _near_duplicate_finder(
-    factory: FactoryResource, log: dg.DagsterLogManager
-) -> NearDuplicateFinder:
-    from factory.embedding import EmbeddingStore, shared_embedder
-
-    config = factory.config
-    threshold = config.ingest.near_duplicate_threshold or 1.0
-
-    def find(doc_ids: list[str], texts: list[str]) -> dict[str, tuple[str, float]]:
-        store = EmbeddingStore(factory.home / "lancedb")
-        vectors, stats = store.embed_texts(doc_ids, texts, shared_embedder(config.embedding))
-        log.info(f"near-duplicate scan: {stats.embedded} embedded, {stats.cached} from cache")
-        pairs = near_duplicate_pairs(np.asarray(vectors, dtype=np.float32), threshold)
-        return {doc_ids[i]: (doc_ids[j], cos) for i, (j, cos) in pairs.items()}
-
-    return find
 
 
 @dg.multi_asset(
@@ -61,24 +41,15 @@ def corpus(context: dg.AssetExecutionContext, factory: FactoryResource) -> Itera
     """Merge every shard (configured sources, then watched files) into documents and a
     quarantine; a shard not yet ingested, or whose inputs changed, is read here."""
     config = factory.config
-    finder = None
-    if config.ingest.near_duplicate_threshold is not None:
-        finder = _near_duplicate_finder(factory, context.log)
-    store = shard_store(factory)
-    reused: dict[str, bool] = {}
-
-    def read_shard(source: SourceConfig) -> IngestResult:
-        shard = store.ensure(config, source)
-        reused[shard.name] = shard.reused
-        return shard.result
-
     with lineage_step(context, factory, "corpus_documents", CORPUS_CODE_VERSION, []) as step:
         previous = read_table(factory.home, "corpus_documents")
-        result = ingest_corpus(
-            config, previous=previous, near_duplicates=finder, read_shard=read_shard
+        merged = merge_stored_shards(
+            config, shard_store(factory), factory.home.lancedb, previous, context.log.info
         )
-        fresh = sorted(name for name, was_reused in reused.items() if not was_reused)
-        context.log.info(f"{len(reused)} shards merged; read from source: {fresh or 'none'}")
+        result = merged.result
+        context.log.info(
+            f"{len(merged.reused)} shards merged; read from source: {merged.read or 'none'}"
+        )
         params = config.ingest.model_dump(mode="json") | {"splits": config.splits.model_dump()}
         docs_version = fingerprint(
             CORPUS_CODE_VERSION,
@@ -107,7 +78,7 @@ def corpus(context: dg.AssetExecutionContext, factory: FactoryResource) -> Itera
             **table_metadata(result.documents, CORPUS_DOCUMENTS, ["doc_id", "split", "text"]),
             "task_kind": config.task.kind,
             "shards": dg.MetadataValue.json(
-                {name: "reused" if was else "read" for name, was in reused.items()}
+                {name: "reused" if was else "read" for name, was in merged.reused.items()}
             ),
             "stats": dg.MetadataValue.json(stats),
             "splits": dg.MetadataValue.json(stats["splits"]),

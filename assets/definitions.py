@@ -12,13 +12,13 @@ from assets.gaps import coverage_gaps
 from assets.io_managers import LanceIOManager, ParquetIOManager
 from assets.lineage_step import quality_recorder
 from assets.map import semantic_map_and_clusters
+from assets.quality_checks import build_quality_checks
 from assets.release import dataset_release
 from assets.resources import FactoryResource, TeacherResource
 from assets.rounds import ROUNDS
 from assets.shards import INGEST_JOB, SHARD_ASSETS, shard_sensor
 from assets.students import student_checkpoint, student_evaluation
 from assets.synthesis import synthesis_plan, synthetic_samples_and_rejects
-from checks.dagster_checks import build_quality_checks
 
 __all__ = [
     "ALL_ASSETS",

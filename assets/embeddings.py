@@ -27,7 +27,7 @@ def document_embeddings(
 
     config = factory.config
     embedder = shared_embedder(config.embedding)
-    store = EmbeddingStore(factory.home / "lancedb")
+    store = EmbeddingStore(factory.home.lancedb)
     total = corpus_documents.height
 
     def progress(done: int, _: int) -> None:

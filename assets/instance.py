@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from factory.config import FactoryConfig
+from factory.home import Home
 
 __all__ = ["DAGSTER_YAML", "dagster_home"]
 
@@ -19,7 +20,7 @@ nux:
 
 def dagster_home(config: FactoryConfig) -> Path:
     """Create and return `HOME/dagster`, with a `dagster.yaml` that disables telemetry."""
-    home = config.home_dir / "dagster"
+    home = Home.of(config).dagster
     home.mkdir(parents=True, exist_ok=True)
     settings = home / "dagster.yaml"
     if not settings.exists():

@@ -43,11 +43,11 @@ class LanceIOManager(dg.ConfigurableIOManager):
     factory: dg.ResourceDependency[FactoryResource]
 
     def _store(self) -> EmbeddingStore:
-        return EmbeddingStore(self.factory.home / "lancedb")
+        return EmbeddingStore(self.factory.home.lancedb)
 
     def handle_output(self, context: dg.OutputContext, obj: pl.DataFrame) -> None:
         self._store().write_embeddings(obj)
-        uri = self.factory.home / "lancedb"
+        uri = self.factory.home.lancedb
         context.add_output_metadata({"lancedb": dg.MetadataValue.path(str(uri))})
 
     def load_input(self, context: dg.InputContext) -> pl.DataFrame:

@@ -12,7 +12,6 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import dagster as dg
@@ -24,24 +23,12 @@ from lineage import DatasetRef, Ledger, OpenLineageEmitter
 
 __all__ = [
     "LineageStep",
-    "ledger_path",
     "lineage_step",
-    "openlineage_path",
     "quality_recorder",
     "stored_version",
 ]
 
 NAMESPACE = "factory"
-
-
-def ledger_path(home: Path) -> Path:
-    """The project ledger."""
-    return home / "provenance" / "ledger.jsonl"
-
-
-def openlineage_path(home: Path) -> Path:
-    """The OpenLineage event log (file transport)."""
-    return home / "provenance" / "openlineage.jsonl"
 
 
 @dataclass
@@ -116,7 +103,7 @@ def lineage_step(
         yield step
         return
     home = factory.home
-    emitter = OpenLineageEmitter(openlineage_path(home), namespace=NAMESPACE)
+    emitter = OpenLineageEmitter(home.openlineage, namespace=NAMESPACE)
     run_id = str(uuid.uuid5(uuid.UUID(dagster_run.run_id), job))
     parent = (dagster_run.run_id, dagster_run.job_name)
     emitter.start(run_id, job, refs, parent=parent)
@@ -127,7 +114,7 @@ def lineage_step(
         emitter.fail(run_id, job, message, stack_trace=traceback.format_exc(), parent=parent)
         raise
     emitter.complete(run_id, job, refs, step.outputs, parent=parent)
-    Ledger(ledger_path(home)).append(
+    Ledger(home.ledger).append(
         "materialization",
         {
             "asset": job,
@@ -146,7 +133,7 @@ def lineage_step(
 
 
 def quality_recorder(factory_key: str = "factory") -> Any:
-    """A `checks.dagster_checks` recorder: one ledger record per quality-gate run (none when
+    """An `assets.quality_checks` recorder: one ledger record per quality-gate run (none when
     `lineage.enabled` is false)."""
 
     def record(context: dg.AssetCheckExecutionContext, report: Any) -> None:
@@ -154,7 +141,7 @@ def quality_recorder(factory_key: str = "factory") -> Any:
         if not factory.config.lineage.enabled:
             return
         asset = "synthetic_samples"
-        Ledger(ledger_path(factory.home)).append(
+        Ledger(factory.home.ledger).append(
             "quality_check",
             {
                 "asset": asset,

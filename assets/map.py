@@ -1,6 +1,7 @@
 """Map layer: `semantic_map` (projection, clusters, density per document) and `clusters`."""
 
 from collections.abc import Iterator
+from typing import Any
 
 import dagster as dg
 import polars as pl
@@ -10,8 +11,9 @@ from assets.metadata import markdown_table, table_metadata
 from assets.metadata_images import image_metadata
 from assets.resources import FactoryResource
 from factory.hashing import fingerprint, frame_fingerprint
+from factory.mapping.build import MapResult
+from factory.mapping.pictures import MapPictures
 from factory.schemas import CLUSTERS, SEMANTIC_MAP
-from factory.vectors import vectors_for
 
 __all__ = ["MAP_CODE_VERSION", "semantic_map_and_clusters"]
 
@@ -39,26 +41,17 @@ def semantic_map_and_clusters(
     document_embeddings: pl.DataFrame,
 ) -> Iterator[dg.Output]:
     """Project, cluster and describe the embedding space."""
-    from factory.mapping import build_map, plot_map, write_interactive_map
+    from factory.mapping import build_map_from_tables, write_map_pictures
 
     config = factory.config
     inputs = ["corpus_documents", "document_embeddings"]
     with lineage_step(context, factory, "semantic_map", MAP_CODE_VERSION, inputs) as step:
-        docs = corpus_documents.sort("doc_id")
-        doc_ids = docs["doc_id"].to_list()
-        vectors = vectors_for(document_embeddings, doc_ids)
 
         def progress(done: int, total: int) -> None:
             context.log.info(f"map: step {done}/{total}")
 
-        result = build_map(
-            doc_ids,
-            docs["split"].to_list(),
-            vectors,
-            docs["text"].to_list(),
-            config.map,
-            k=config.gaps.k,
-            progress=progress,
+        result = build_map_from_tables(
+            corpus_documents, document_embeddings, config.map, config.gaps.k, progress
         )
         params = config.map.model_dump(mode="json") | {"k": config.gaps.k}
         step.params = params
@@ -71,14 +64,15 @@ def semantic_map_and_clusters(
         clusters_version = fingerprint(base, "clusters")
         step.output("semantic_map", result.semantic_map, SEMANTIC_MAP, map_version)
         step.output("clusters", result.clusters, CLUSTERS, clusters_version)
-        title = f"{docs.height} documents, {result.clusters.height} clusters"
-        plots = factory.home / "plots"
-        png = plot_map(
-            result.semantic_map, result.clusters, None, plots / "semantic_map.png", title
-        )
-        texts = dict(zip(doc_ids, docs["text"].to_list(), strict=True))
-        html = write_interactive_map(
-            result.semantic_map, result.clusters, texts, None, plots / "semantic_map.html", title
+        title = f"{corpus_documents.height} documents, {result.clusters.height} clusters"
+        pictures = write_map_pictures(
+            result.semantic_map,
+            result.clusters,
+            corpus_documents,
+            None,
+            factory.home.plots,
+            "semantic_map",
+            title,
         )
     context.log.info(
         f"{result.clusters.height} clusters, noise share {result.noise_share:.1%}, "
@@ -88,25 +82,33 @@ def semantic_map_and_clusters(
         result.semantic_map,
         "semantic_map",
         data_version=dg.DataVersion(map_version),
-        metadata={
-            **table_metadata(result.semantic_map, SEMANTIC_MAP),
-            **image_metadata(png, "semantic map"),
-            "interactive_map": dg.MetadataValue.path(str(html)),
-            "noise_share": round(result.noise_share, 4),
-            "clusters": result.clusters.height,
-            "map_params": dg.MetadataValue.json(result.params),
-        },
+        metadata=_map_metadata(result, pictures),
     )
-    top = result.clusters.sort("size", descending=True)
     yield dg.Output(
         result.clusters,
         "clusters",
         data_version=dg.DataVersion(clusters_version),
-        metadata={
-            **table_metadata(result.clusters, CLUSTERS),
-            "largest": dg.MetadataValue.md(
-                markdown_table(top, ["cluster_id", "size", "label"], rows=15)
-            ),
-            "noise_share": round(result.noise_share, 4),
-        },
+        metadata=_clusters_metadata(result),
     )
+
+
+def _map_metadata(result: MapResult, pictures: MapPictures) -> dict[str, Any]:
+    return {
+        **table_metadata(result.semantic_map, SEMANTIC_MAP),
+        **image_metadata(pictures.png, "semantic map"),
+        "interactive_map": dg.MetadataValue.path(str(pictures.html)),
+        "noise_share": round(result.noise_share, 4),
+        "clusters": result.clusters.height,
+        "map_params": dg.MetadataValue.json(result.params),
+    }
+
+
+def _clusters_metadata(result: MapResult) -> dict[str, Any]:
+    top = result.clusters.sort("size", descending=True)
+    return {
+        **table_metadata(result.clusters, CLUSTERS),
+        "largest": dg.MetadataValue.md(
+            markdown_table(top, ["cluster_id", "size", "label"], rows=15)
+        ),
+        "noise_share": round(result.noise_share, 4),
+    }

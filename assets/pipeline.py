@@ -1,17 +1,185 @@
-"""Runs the CLI launches: the stale shards through the `ingest` job, then the pipeline."""
+"""Runs the CLI launches: the stale shards through the `ingest` job, then the pipeline (a round,
+a dry run up to the synthesis plan, or a release from the stored tables)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 
 import dagster as dg
 
-from assets.definitions import SHARD_ASSETS
+from assets.definitions import ALL_ASSETS, ALL_CHECKS, SHARD_ASSETS, build_resources, defs
+from assets.rounds import ROUNDS, add_round, evaluated_round, release_row
 from assets.shards import SHARD_PARTITION, new_shards, stale_shards
 from factory.config import FactoryConfig
 from factory.errors import FactoryError
+from factory.home import Home
 
-__all__ = ["failure_message", "ingest_shards"]
+__all__ = [
+    "CheckVerdict",
+    "ReleaseOutcome",
+    "RunOutcome",
+    "failure_message",
+    "ingest_shards",
+    "release_tables",
+    "run_pipeline",
+]
+
+_LOGGING = {"loggers": {"console": {"config": {"log_level": "INFO"}}}}
+
+
+@dataclass(frozen=True)
+class CheckVerdict:
+    """One asset check's evaluation in a run."""
+
+    check: str
+    asset: str
+    passed: bool
+
+
+@dataclass(frozen=True)
+class RunOutcome:
+    """What one `run_pipeline` call materialized; `estimate` is the dry run's synthesis
+    estimate (None when synthesis_plan did not run), `report_path` the release report's."""
+
+    run_id: str
+    materialized: list[str]
+    checks: list[CheckVerdict]
+    estimate: str | None = None
+    report_path: str | None = None
+
+
+@dataclass(frozen=True)
+class ReleaseOutcome:
+    """The run that wrote a release and its `dataset_release` row."""
+
+    run_id: str
+    round: int
+    row: dict[str, object]
+
+
+def run_pipeline(
+    config: FactoryConfig,
+    config_path: str | None,
+    select: list[str] | None = None,
+    dry_run: bool = False,
+    round_number: int = 1,
+    on_ingest: Callable[[list[str]], None] | None = None,
+) -> RunOutcome:
+    """Materialize `select` (default: everything; a round > 1 re-runs the round's assets) on the
+    instance at $DAGSTER_HOME. Round 1 of everything first ingests the stale shards (passed to
+    `on_ingest`). A dry run stops at synthesis_plan and carries its estimate."""
+    selection: object = select or None
+    if dry_run:
+        if select:
+            raise FactoryError("--dry-run plans the whole synthesis; drop --select")
+        plan = dg.AssetSelection.assets("synthesis_plan")
+        selection = plan.upstream().required_multi_asset_neighbors()
+        if round_number > 1:
+            selection = selection - _round_assets(partitioned=False)  # type: ignore[operator]
+    elif round_number > 1 and not select:
+        selection = _round_assets()
+    resources = build_resources(config_path)
+    with dg.DagsterInstance.get() as instance:
+        if round_number == 1 and not select:
+            shards = ingest_shards(instance, config, resources, tags={"factory/source": "cli"})
+            if on_ingest is not None:
+                on_ingest(shards)
+        key = add_round(instance, round_number) if _selects_rounds(selection) else None
+        result = dg.materialize(
+            [*ALL_ASSETS, *([] if dry_run else ALL_CHECKS)],
+            instance=instance,
+            resources=resources,
+            selection=selection,  # type: ignore[arg-type]
+            partition_key=key,
+            raise_on_error=False,
+            tags={"factory/source": "cli", **({"factory/round": key} if key else {})},
+            run_config=_LOGGING,
+        )
+    if not result.success:
+        raise FactoryError(failure_message(result))
+    done = [
+        event.asset_key.to_user_string()
+        for event in result.get_asset_materialization_events()
+        if event.asset_key is not None
+    ]
+    checks = [
+        CheckVerdict(e.check_name, e.asset_key.to_user_string(), e.passed)
+        for e in result.get_asset_check_evaluations()
+    ]
+    row = release_row(Home.of(config), round_number) if "dataset_release" in done else None
+    return RunOutcome(
+        run_id=result.run_id,
+        materialized=done,
+        checks=checks,
+        estimate=_estimate(result) if dry_run else None,
+        report_path=str(row["report_path"]) if row is not None else None,
+    )
+
+
+def release_tables(
+    config: FactoryConfig,
+    config_path: str | None,
+    round_number: int | None = None,
+    exclude: list[str] | None = None,
+    reason: str | None = None,
+) -> ReleaseOutcome:
+    """Materialize `dataset_release` of `round_number` (default: the latest evaluated round)
+    from the stored tables; with `exclude`, without those documents or sources (a takedown)."""
+    home = Home.of(config)
+    number = evaluated_round(home, round_number)
+    request = {"exclude": list(exclude or []), "reason": reason}
+    with dg.DagsterInstance.get() as instance:
+        result = dg.materialize(
+            [*ALL_ASSETS, *ALL_CHECKS],
+            instance=instance,
+            resources=build_resources(config_path),
+            selection=["dataset_release"],
+            partition_key=add_round(instance, number),
+            raise_on_error=False,
+            tags={"factory/source": "cli", "factory/round": str(number)},
+            run_config={"ops": {"dataset_release": {"config": request}}, **_LOGGING},
+        )
+    if not result.success:
+        raise FactoryError(failure_message(result))
+    row = release_row(home, number)
+    if row is None:
+        msg = f"round {number}'s release ran but wrote no dataset_release table under {home.root}"
+        raise FactoryError(msg)
+    return ReleaseOutcome(run_id=result.run_id, round=number, row=row)
+
+
+def _selects_rounds(selection: object) -> bool:
+    """Whether `selection` (None: everything) holds an asset partitioned by round."""
+    if selection is None:
+        return True
+    graph = defs.resolve_asset_graph()
+    chosen = (
+        selection
+        if isinstance(selection, dg.AssetSelection)
+        else dg.AssetSelection.from_coercible(selection)  # type: ignore[arg-type]
+    )
+    return any(graph.get(key).partitions_def == ROUNDS for key in chosen.resolve(graph))
+
+
+def _round_assets(partitioned: bool = True) -> dg.AssetSelection:
+    """The assets partitioned by round (what a later round re-runs), or the corpus, embedding
+    and map assets that every round shares (`partitioned=False`)."""
+    keys = [
+        key
+        for asset in ALL_ASSETS
+        for key in asset.keys
+        if (asset.partitions_def == ROUNDS) == partitioned
+    ]
+    return dg.AssetSelection.assets(*keys)
+
+
+def _estimate(result: object) -> str | None:
+    """The synthesis estimate recorded on the plan's materialization, if it ran."""
+    for event in result.get_asset_materialization_events():  # type: ignore[attr-defined]
+        if event.asset_key is not None and event.asset_key.to_user_string() == "synthesis_plan":
+            return str(event.materialization.metadata["estimate_text"].value)
+    return None
 
 
 def ingest_shards(

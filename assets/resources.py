@@ -12,6 +12,7 @@ from pydantic import Field, PrivateAttr
 
 from assets.launchpad import BudgetOverrides, TeacherOverrides, ThresholdOverrides, apply_overrides
 from factory.config import FactoryConfig, load_config
+from factory.home import Home
 
 __all__ = ["CONFIG_ENV", "FactoryResource", "TeacherResource"]
 
@@ -48,11 +49,9 @@ class FactoryResource(dg.ConfigurableResource):
         return apply_overrides(load_config(path), self.budgets, self.thresholds, self.teacher)
 
     @property
-    def home(self) -> Path:
+    def home(self) -> Home:
         """The output home, created on first use."""
-        home = self.config.home_dir
-        home.mkdir(parents=True, exist_ok=True)
-        return home
+        return Home.of(self.config).ensure()
 
 
 class TeacherResource(dg.ConfigurableResource):
@@ -93,7 +92,7 @@ class TeacherResource(dg.ConfigurableResource):
 
             stack = ExitStack()
             self._teacher = stack.enter_context(
-                start_teacher(self._config(), self.factory.home / "logs")
+                start_teacher(self._config(), self.factory.home.logs)
             )
             self._stack = stack
             if self._log is not None:

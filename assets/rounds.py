@@ -11,6 +11,7 @@ import dagster as dg
 import polars as pl
 
 from factory.errors import ConfigError, FactoryError
+from factory.home import Home
 from factory.storage import read_table
 
 __all__ = [
@@ -18,7 +19,9 @@ __all__ = [
     "ROUND_PARTITION",
     "add_round",
     "current_round",
+    "evaluated_round",
     "previous_failures",
+    "release_row",
     "round_key",
     "rounds_through",
 ]
@@ -56,8 +59,8 @@ def add_round(instance: dg.DagsterInstance, number: int) -> str:
     return key
 
 
-def _stored_round(home: object, name: str, number: int, needed_by: int) -> pl.DataFrame:
-    frame = read_table(home, name, round_key(number))  # type: ignore[arg-type]
+def _stored_round(home: Home, name: str, number: int, needed_by: int) -> pl.DataFrame:
+    frame = read_table(home, name, round_key(number))
     if frame is None:
         msg = (
             f"round {needed_by} needs {name} of round {number}, which was never materialized; "
@@ -67,16 +70,42 @@ def _stored_round(home: object, name: str, number: int, needed_by: int) -> pl.Da
     return frame
 
 
-def rounds_through(home: object, name: str, number: int, current: pl.DataFrame) -> pl.DataFrame:
+def rounds_through(home: Home, name: str, number: int, current: pl.DataFrame) -> pl.DataFrame:
     """Table `name` of rounds 1..`number`: the stored earlier rounds, then `current` (this
     round's frame, as Dagster passed it in)."""
     earlier = [_stored_round(home, name, k, number) for k in range(1, number)]
     return pl.concat([*earlier, current], how="vertical_relaxed") if earlier else current
 
 
-def previous_failures(home: object, number: int) -> pl.DataFrame:
+def previous_failures(home: Home, number: int) -> pl.DataFrame:
     """(doc_id, correct) of round `number - 1`'s student on the validation split (examples
     without a verdict, as for task kind text, are left out)."""
     evaluation = _stored_round(home, "student_evaluation", number - 1, number)
     mine = (pl.col("model") == "student") & (pl.col("split") == "validation")
     return evaluation.filter(mine & pl.col("correct").is_not_null()).select("doc_id", "correct")
+
+
+def evaluated_round(home: Home, number: int | None = None) -> int:
+    """Round `number` (default: the highest with a stored student evaluation), checked to have a
+    stored `student_evaluation`; raises FactoryError naming the run to do first."""
+    if number is None:
+        pattern = home.table_path("student_evaluation", "*")
+        stored = [p.stem for p in pattern.parent.glob(pattern.name)]
+        rounds = [int(stem) for stem in stored if stem.isdigit()]
+        if not rounds:
+            msg = f"nothing to release under {home.root}; run `factory run` first"
+            raise FactoryError(msg)
+        number = max(rounds)
+    if not home.table_path("student_evaluation", round_key(number)).exists():
+        msg = (
+            f"round {number} has no student evaluation under {home.root}; run "
+            f"`factory run --round {number}` first"
+        )
+        raise FactoryError(msg)
+    return number
+
+
+def release_row(home: Home, number: int) -> dict[str, object] | None:
+    """The `dataset_release` row of round `number` (paths, row counts), or None when unwritten."""
+    frame = read_table(home, "dataset_release", round_key(number))
+    return None if frame is None else frame.row(0, named=True)

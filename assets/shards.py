@@ -23,8 +23,8 @@ from factory.corpus.shards import (
     ShardStore,
     StoredShard,
     shard_input_fingerprint,
-    shard_sources,
 )
+from factory.corpus.sources import shard_sources
 from factory.errors import ConfigError, FactoryError
 from factory.schemas import CORPUS_DOCUMENTS, CORPUS_QUARANTINE
 
@@ -48,7 +48,7 @@ SHARDS = dg.DynamicPartitionsDefinition(name=SHARD_PARTITION)
 
 def shard_store(factory: FactoryResource) -> ShardStore:
     """The project's shard store, `HOME/shards`."""
-    return ShardStore(factory.home / "shards")
+    return ShardStore(factory.home.shards)
 
 
 def _shard(context: dg.AssetExecutionContext, factory: FactoryResource) -> StoredShard:
@@ -135,7 +135,7 @@ def shard_embeddings(
     if limit is not None and config.ingest.near_duplicate_threshold is None:
         documents = documents.head(limit)
     embedder = shared_embedder(config.embedding)
-    store = EmbeddingStore(factory.home / "lancedb")
+    store = EmbeddingStore(factory.home.lancedb)
 
     def progress(done: int, total: int) -> None:
         context.log.info(f"shard {shard.name!r}: embedded {done}/{total} new documents")

@@ -12,79 +12,18 @@ from assets.lineage_step import lineage_step
 from assets.metadata import markdown_table, table_metadata
 from assets.resources import FactoryResource, TeacherResource
 from assets.rounds import ROUNDS, current_round
-from factory.config import FactoryConfig
 from factory.hashing import fingerprint, frame_fingerprint
 from factory.schemas import SYNTHESIS_PLAN, SYNTHETIC_REJECTS, SYNTHETIC_SAMPLES
-from factory.vectors import vectors_for
 
 __all__ = [
     "PLAN_CODE_VERSION",
     "SYNTHESIS_CODE_VERSION",
-    "plan_estimate",
     "synthesis_plan",
     "synthetic_samples_and_rejects",
-    "teacher_cache_path",
 ]
 
 PLAN_CODE_VERSION = "synthesis-plan-v2"
 SYNTHESIS_CODE_VERSION = "synthesis-v4"
-
-
-def teacher_cache_path(config: FactoryConfig) -> Any:
-    """Where the teacher response cache lives."""
-    return config.home_dir / "cache" / "teacher-responses.sqlite"
-
-
-def _train_set(
-    config: FactoryConfig,
-    corpus_documents: pl.DataFrame,
-    document_embeddings: pl.DataFrame,
-    semantic_map: pl.DataFrame | None = None,
-) -> Any:
-    from factory.synthesis import TrainSet
-
-    train = corpus_documents.filter(pl.col("split") == "train").sort("doc_id")
-    train = train.select("doc_id", "text", "label", "answer")
-    vectors = vectors_for(document_embeddings, train["doc_id"].to_list())
-    clusters = None
-    if semantic_map is not None:
-        joined = train.select("doc_id").join(
-            semantic_map.select("doc_id", "cluster_id"), on="doc_id", how="left"
-        )
-        clusters = joined["cluster_id"].fill_null(-1).to_numpy()
-    return TrainSet.from_frames(train, vectors, config.task.kind, clusters)
-
-
-def plan_estimate(
-    config: FactoryConfig, targets: list[Any], train: Any, teacher: TeacherResource
-) -> Any:
-    """The dry-run estimate of a plan: calls, tokens (teacher's tokenizer if local), hits."""
-    from factory.synthesis import estimate_plan
-    from factory.teacher import local_token_counter
-    from factory.teacher.cache import ResponseCache
-    from factory.teacher.calls import learned_response_format
-
-    teacher_config = config.teacher
-    fp = teacher.offline_fingerprint
-    count = local_token_counter(teacher_config) if targets else None
-    path = teacher_cache_path(config)
-    cache = ResponseCache(path) if config.synthesis.cache and path.exists() else None
-    try:
-        return estimate_plan(
-            targets,
-            train,
-            config.synthesis,
-            teacher_config,
-            config.task.kind,
-            cache=cache,
-            teacher_fingerprint=fp,
-            response_format=learned_response_format(cache, fp) if fp else None,
-            count_tokens=count,
-            tokenizer="teacher tokenizer" if count else "3 characters per token",
-        )
-    finally:
-        if cache is not None:
-            cache.close()
 
 
 @dg.asset(group_name="synthesis", code_version=PLAN_CODE_VERSION, partitions_def=ROUNDS)
@@ -99,7 +38,7 @@ def synthesis_plan(
     document_embeddings: pl.DataFrame,
 ) -> dg.Output[pl.DataFrame]:
     """Every target vector with its technique, parents and curriculum stage, in run order."""
-    from factory.synthesis import build_plan, plan_frame
+    from factory.synthesis import TrainSet, build_plan, estimate_configured_plan, plan_frame
 
     config = factory.config
     inputs = [
@@ -110,15 +49,14 @@ def synthesis_plan(
         "document_embeddings",
     ]
     with lineage_step(context, factory, "synthesis_plan", PLAN_CODE_VERSION, inputs) as step:
-        train = _train_set(config, corpus_documents, document_embeddings, semantic_map)
+        kind = config.task.kind
+        train = TrainSet.from_tables(corpus_documents, document_embeddings, kind, semantic_map)
         centroids = {
             int(c): np.asarray(v, dtype=np.float32)
             for c, v in zip(clusters["cluster_id"], clusters["centroid"].to_list(), strict=True)
         }
         round_number = current_round(context)
-        targets = build_plan(
-            coverage_gaps, train, config.synthesis, config.task.kind, centroids, round_number
-        )
+        targets = build_plan(coverage_gaps, train, config.synthesis, kind, centroids, round_number)
         plan = plan_frame(targets, train.vectors.shape[1])
         params = {**config.synthesis.model_dump(mode="json"), "round": round_number}
         step.params = params
@@ -130,7 +68,7 @@ def synthesis_plan(
             frame_fingerprint(corpus_documents, ["doc_id", "label"]),
         )
         step.output("synthesis_plan", plan, SYNTHESIS_PLAN, version)
-        estimate = plan_estimate(config, targets, train, teacher)
+        estimate = estimate_configured_plan(config, targets, train, teacher.offline_fingerprint)
     context.log.info(f"synthesis plan:\n{estimate.describe()}")
     stages = (
         plan.group_by("curriculum_stage", "stage_name", "method").len().sort("curriculum_stage")
@@ -173,18 +111,15 @@ def synthetic_samples_and_rejects(
     document_embeddings: pl.DataFrame,
 ) -> Iterator[dg.Output]:
     """Realize the plan with the teacher (cached, budgeted), verify, filter, keep the best."""
-    from checks.gate import embedded_eval_sets
-    from checks.reference import QualityTools, reference_from_tables
-    from checks.row_filters import filter_samples
+    from checks.pipeline import filter_synthetic
     from factory.embedding import shared_embedder
-    from factory.synthesis import prompt_template_hash, synthesize, targets_from_frame
-    from factory.teacher.cache import ResponseCache
+    from factory.synthesis import TrainSet, synthesis_params, synthesize_cached, targets_from_frame
 
     config = factory.config
     inputs = ["synthesis_plan", "corpus_documents", "document_embeddings"]
     step_name = "synthetic_samples"
     with lineage_step(context, factory, step_name, SYNTHESIS_CODE_VERSION, inputs) as step:
-        train = _train_set(config, corpus_documents, document_embeddings)
+        train = TrainSet.from_tables(corpus_documents, document_embeddings, config.task.kind)
         embedder = shared_embedder(config.embedding)
         targets = targets_from_frame(synthesis_plan)
 
@@ -192,50 +127,23 @@ def synthetic_samples_and_rejects(
             if done == total or done % max(1, total // 20) == 0:
                 context.log.info(f"synthesis: {done}/{total} targets realized")
 
-        cache = ResponseCache(teacher_cache_path(config)) if config.synthesis.cache else None
         try:
-            result = synthesize(
+            result = synthesize_cached(
                 targets,
                 train,
                 embedder,
                 teacher.teacher if targets else None,
-                config.synthesis,
-                config.teacher,
-                config.task.kind,
+                config,
                 context.run.run_id,
-                cache=cache,
                 progress=progress,
             )
         finally:
-            if cache is not None:
-                cache.close()
             teacher.release()
         teacher_fp = str(result.stats["teacher_fingerprint"])
-        corpus_vectors = vectors_for(document_embeddings, corpus_documents["doc_id"].to_list())
-        eval_sets = embedded_eval_sets(
-            config.checks.eval_sets, QualityTools(embedder), config.base_dir
+        accepted, rejects = filter_synthetic(
+            result, corpus_documents, document_embeddings, config, embedder
         )
-        corpus_texts = set(corpus_documents["text"].to_list())
-        accepted, filtered = filter_samples(
-            result.samples,
-            result.vectors,
-            corpus_vectors,
-            corpus_texts,
-            config.checks,
-            eval_sets,
-            reference_from_tables(corpus_documents, document_embeddings).expected_language(
-                config.checks
-            ),
-        )
-        rejects = pl.concat([SYNTHETIC_REJECTS.validate(result.rejects), filtered]).sort(
-            "sample_id"
-        )
-        step.params = {
-            "synthesis": config.synthesis.model_dump(mode="json"),
-            "teacher": config.teacher.model_dump(mode="json", exclude={"api_key_env"}),
-            "checks": config.checks.model_dump(mode="json"),
-            "prompt_template_hash": prompt_template_hash(config.task.kind),
-        }
+        step.params = synthesis_params(config)
         step.models = {"teacher": teacher_fp, "embedder": embedder.fingerprint}
         content = ["sample_id", "text", "label", "answer", "gap_id"]
         samples_version = fingerprint(
@@ -247,44 +155,68 @@ def synthetic_samples_and_rejects(
         step.output("synthetic_samples", accepted, SYNTHETIC_SAMPLES, samples_version)
         step.output("synthetic_rejects", rejects, SYNTHETIC_REJECTS, rejects_version)
     stats = result.stats
-    if stats.get("stopped"):
-        context.log.warning(f"synthesis stopped early: {stats['stopped']}")
-    reasons = rejects["reason"].str.split(":").list.first().value_counts(sort=True)
-    context.log.info(
-        f"{accepted.height} accepted, {rejects.height} rejected of {len(targets)} targets; "
-        f"{stats.get('calls', 0)} teacher calls, {stats.get('cache_hits', 0)} from the cache"
-    )
+    _log_summary(context.log, accepted, rejects, len(targets), stats)
     yield dg.Output(
         accepted,
         "synthetic_samples",
         data_version=dg.DataVersion(samples_version),
-        metadata={
-            **table_metadata(accepted, SYNTHETIC_SAMPLES, ["gap_id", "achieved_cosine", "text"]),
-            "teacher_fingerprint": teacher_fp,
-            "targets": len(targets),
-            "accepted": accepted.height,
-            "rejected": rejects.height,
-            "teacher_calls": int(stats.get("calls", 0)),
-            "cache_hits": int(stats.get("cache_hits", 0)),
-            "prompt_tokens": int(stats.get("prompt_tokens", 0)),
-            "completion_tokens": int(stats.get("completion_tokens", 0)),
-            "mean_achieved_cosine": float(accepted["achieved_cosine"].mean() or 0.0),
-            "stopped": str(stats.get("stopped") or "no"),
-            "round": current_round(context),
-            "adversarial": int((accepted["method"] == "adversarial").sum()),
-            "stats": dg.MetadataValue.json(_plain(stats)),
-            "dagster/column_lineage": SYNTHETIC_COLUMN_LINEAGE,
-        },
+        metadata=_samples_metadata(accepted, rejects, stats, len(targets), current_round(context)),
     )
     yield dg.Output(
         rejects,
         "synthetic_rejects",
         data_version=dg.DataVersion(rejects_version),
-        metadata={
-            **table_metadata(rejects, SYNTHETIC_REJECTS, ["gap_id", "reason", "text"]),
-            "reasons": dg.MetadataValue.md(markdown_table(reasons, reasons.columns, rows=20)),
-        },
+        metadata=_rejects_metadata(rejects),
     )
+
+
+def _log_summary(
+    log: dg.DagsterLogManager,
+    accepted: pl.DataFrame,
+    rejects: pl.DataFrame,
+    targets: int,
+    stats: dict[str, Any],
+) -> None:
+    if stats.get("stopped"):
+        log.warning(f"synthesis stopped early: {stats['stopped']}")
+    log.info(
+        f"{accepted.height} accepted, {rejects.height} rejected of {targets} targets; "
+        f"{stats.get('calls', 0)} teacher calls, {stats.get('cache_hits', 0)} from the cache"
+    )
+
+
+def _samples_metadata(
+    accepted: pl.DataFrame,
+    rejects: pl.DataFrame,
+    stats: dict[str, Any],
+    targets: int,
+    round_number: int,
+) -> dict[str, Any]:
+    return {
+        **table_metadata(accepted, SYNTHETIC_SAMPLES, ["gap_id", "achieved_cosine", "text"]),
+        "teacher_fingerprint": str(stats["teacher_fingerprint"]),
+        "targets": targets,
+        "accepted": accepted.height,
+        "rejected": rejects.height,
+        "teacher_calls": int(stats.get("calls", 0)),
+        "cache_hits": int(stats.get("cache_hits", 0)),
+        "prompt_tokens": int(stats.get("prompt_tokens", 0)),
+        "completion_tokens": int(stats.get("completion_tokens", 0)),
+        "mean_achieved_cosine": float(accepted["achieved_cosine"].mean() or 0.0),
+        "stopped": str(stats.get("stopped") or "no"),
+        "round": round_number,
+        "adversarial": int((accepted["method"] == "adversarial").sum()),
+        "stats": dg.MetadataValue.json(_plain(stats)),
+        "dagster/column_lineage": SYNTHETIC_COLUMN_LINEAGE,
+    }
+
+
+def _rejects_metadata(rejects: pl.DataFrame) -> dict[str, Any]:
+    reasons = rejects["reason"].str.split(":").list.first().value_counts(sort=True)
+    return {
+        **table_metadata(rejects, SYNTHETIC_REJECTS, ["gap_id", "reason", "text"]),
+        "reasons": dg.MetadataValue.md(markdown_table(reasons, reasons.columns, rows=20)),
+    }
 
 
 def _columns(asset: str, *names: str) -> list[dg.TableColumnDep]:

@@ -56,8 +56,8 @@ from assets.definitions import SHARD_ASSETS, build_resources  # noqa: E402
 from assets.executors import executor_for  # noqa: E402
 from assets.shards import INGEST_JOB, SHARD_PARTITION  # noqa: E402
 from factory.config import FactoryConfig, load_config  # noqa: E402
-from factory.corpus.shards import shard_sources  # noqa: E402
-from tests.assets.test_celery_executor import (  # noqa: E402
+from factory.corpus.sources import shard_sources  # noqa: E402
+from tests.fixtures.celery import (  # noqa: E402
     REDIS_SERVER,
     TINY,
     celery_workers,

@@ -147,24 +147,25 @@ def _samples(home: Path) -> list[tuple[str, str]]:
 
 def _provenance(home: Path) -> tuple[int, int]:
     """(ledger records, OpenLineage events) written under `home`; (0, 0) when none."""
-    from assets.lineage_step import ledger_path, openlineage_path
+    from factory.home import Home
     from lineage import Ledger, OpenLineageEmitter
 
     if not (home / "provenance").exists():
         return 0, 0
-    records = Ledger(ledger_path(home)).records()
-    return len(records), len(OpenLineageEmitter(openlineage_path(home)).events())
+    records = Ledger(Home(home).ledger).records()
+    return len(records), len(OpenLineageEmitter(Home(home).openlineage).events())
 
 
 def _direct(warm_home: Path, folder: Path, times: int) -> dict[str, float]:
     """Median milliseconds of one step's lineage work, timed outside Dagster."""
-    from assets.lineage_step import NAMESPACE, ledger_path, openlineage_path
+    from assets.lineage_step import NAMESPACE
+    from factory.home import Home
     from factory.schemas import SYNTHETIC_REJECTS, SYNTHETIC_SAMPLES
     from lineage import DatasetRef, Ledger, OpenLineageEmitter
 
     (body,) = [
         r["body"]
-        for r in Ledger(ledger_path(warm_home)).records("materialization")
+        for r in Ledger(Home(warm_home).ledger).records("materialization")
         if r["body"]["asset"] == "synthetic_samples"
     ]
     inputs = [DatasetRef(NAMESPACE, name, version=v) for name, v in body["inputs"].items()]
@@ -184,12 +185,12 @@ def _direct(warm_home: Path, folder: Path, times: int) -> dict[str, float]:
     ledger_ms: list[float] = []
     for _ in range(times):
         start = time.perf_counter()
-        emitter = OpenLineageEmitter(openlineage_path(folder), namespace=NAMESPACE)
+        emitter = OpenLineageEmitter(Home(folder).openlineage, namespace=NAMESPACE)
         run_id = str(uuid.uuid4())
         emitter.start(run_id, "synthetic_samples", inputs, parent=parent)
         emitter.complete(run_id, "synthetic_samples", inputs, outputs, parent=parent)
         middle = time.perf_counter()
-        Ledger(ledger_path(folder)).append("materialization", body)
+        Ledger(Home(folder).ledger).append("materialization", body)
         end = time.perf_counter()
         events_ms.append((middle - start) * 1000)
         ledger_ms.append((end - middle) * 1000)

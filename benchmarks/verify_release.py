@@ -74,7 +74,7 @@ def _tables(rows: int) -> dict[str, object]:
 
 
 def _write(out: Path, rows: int) -> None:
-    from lineage import CardInfo, ReportInfo, write_release
+    from lineage.release import CardInfo, ReportInfo, write_release
 
     tables = _tables(rows)
     card = CardInfo(
@@ -113,12 +113,12 @@ def _write(out: Path, rows: int) -> None:
 def _sign_and_record(release: Path, key: Path) -> Path:
     """Sign `release` with a new key at `key` and record it in the home's ledger."""
     from lineage import Ledger
-    from lineage.signing import init_keys, sign_release
-    from lineage.verify import RELEASE_RECORD, manifest_digest, release_ledger_path
+    from lineage.release.signing import init_keys, sign_release
+    from lineage.release.verify import RELEASE_RECORD, manifest_digest, release_ledger_path
 
     pair = init_keys(key)
     sign_release(release, pair.private_key)
-    Ledger(release_ledger_path(release)).append(
+    Ledger(release_ledger_path(release)).append(  # type: ignore[arg-type]
         RELEASE_RECORD,
         {"version": release.name, "path": str(release), "manifest_sha256": manifest_digest(release),
          "dagster_run_id": "benchmark", "public_key_fingerprint": pair.fingerprint,

@@ -7,7 +7,8 @@
 - `checks.thresholds`, `measure`, `suites`, `gate`: thresholds derived from the corpus,
   measurements, GX 1.x validation and the report.
 - `checks.pipeline` (the pipeline's tables), `checks.external` (`factory check` on any file),
-  `checks.datadocs` (stored results and Data Docs), `checks.dagster_checks` (the Dagster wrapper).
+  `checks.datadocs` (stored results and Data Docs). The Dagster asset checks that run them
+  live in `assets.quality_checks`; nothing here imports dagster.
 
 Great Expectations is imported by `checks.suites`, `checks.expectations` and `checks.datadocs`
 only, so importing `checks` stays cheap; importing any of them registers factory's custom

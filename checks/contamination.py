@@ -26,7 +26,7 @@ import numpy as np
 import polars as pl
 
 from checks.metrics import unit_rows
-from checks.row_filters import text_key
+from factory.corpus.normalize import text_key
 from factory.errors import ConfigError, SchemaError, SourceError
 
 __all__ = [

@@ -6,7 +6,7 @@ it into the local Data Docs site, and the full result JSON is written beside it,
 run, so lineage can point at it.
 
 Example:
-    >>> project = DocsProject(home / "quality")  # doctest: +SKIP
+    >>> project = DocsProject(home.quality)  # doctest: +SKIP
     >>> report = run_suites(measured, thresholds, blocking, validator=project.validator("run-1"))
     ... # doctest: +SKIP
     >>> project.index_url()  # doctest: +SKIP

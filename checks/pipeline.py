@@ -4,7 +4,7 @@
 project: the train split of `corpus_documents` with its `document_embeddings`, clusters from
 `semantic_map`, the declared evaluation sets, and the project's caches. `judge_synthetic`
 judges `synthetic_samples` with it, storing each family's GX result and Data Docs under
-`<home>/quality`.
+`<home>/quality`. `filter_synthetic` applies the row filters to a synthesis run's samples.
 
 Example:
     >>> report = judge_synthetic(samples, corpus, embeddings, semantic_map, gaps, config,
@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 import threading
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import polars as pl
@@ -23,23 +22,29 @@ import polars as pl
 from checks.gate import QualityGate, embedded_eval_sets
 from checks.measure import SampleSet
 from checks.reference import QualityTools, reference_from_tables
+from checks.row_filters import filter_samples
 from checks.suites import SuiteReport
 from factory.config import FactoryConfig
 from factory.hashing import fingerprint, frame_fingerprint
+from factory.home import Home
+from factory.schemas import SYNTHETIC_REJECTS
+from factory.vectors import vectors_for
 
 if TYPE_CHECKING:
     from factory.embedding import Embedder
+    from factory.synthesis import SynthesisResult
 
-__all__ = ["judge_synthetic", "pipeline_gate", "quality_home", "stored_checks"]
+__all__ = [
+    "filter_synthetic",
+    "gate_results",
+    "judge_synthetic",
+    "pipeline_gate",
+    "stored_checks",
+]
 
 _GATES: dict[str, QualityGate] = {}
 _LOCK = threading.Lock()
 _KEEP = 2
-
-
-def quality_home(config: FactoryConfig) -> Path:
-    """Where GX results, Data Docs and reports of a project live."""
-    return config.home_dir / "quality"
 
 
 def pipeline_gate(
@@ -88,6 +93,33 @@ def pipeline_gate(
     return gate
 
 
+def filter_synthetic(
+    result: SynthesisResult,
+    corpus_documents: pl.DataFrame,
+    document_embeddings: pl.DataFrame,
+    config: FactoryConfig,
+    embedder: Embedder,
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """(accepted, rejects) of a synthesis run: its samples through the row filters (against the
+    corpus, the declared evaluation sets and the corpus's language), its rejects joined by the
+    filtered rows, sorted by `sample_id`."""
+    corpus_vectors = vectors_for(document_embeddings, corpus_documents["doc_id"].to_list())
+    eval_sets = embedded_eval_sets(config.checks.eval_sets, QualityTools(embedder), config.base_dir)
+    corpus_texts = set(corpus_documents["text"].to_list())
+    reference = reference_from_tables(corpus_documents, document_embeddings)
+    accepted, filtered = filter_samples(
+        result.samples,
+        result.vectors,
+        corpus_vectors,
+        corpus_texts,
+        config.checks,
+        eval_sets,
+        reference.expected_language(config.checks),
+    )
+    rejects = pl.concat([SYNTHETIC_REJECTS.validate(result.rejects), filtered])
+    return accepted, rejects.sort("sample_id")
+
+
 def judge_synthetic(
     synthetic_samples: pl.DataFrame,
     corpus_documents: pl.DataFrame,
@@ -116,7 +148,7 @@ def judge_synthetic(
     if data_docs:
         from checks.datadocs import DocsProject
 
-        project = DocsProject(quality_home(config))
+        project = DocsProject(Home.of(config).quality)
         validator = project.validator(run_name)
     report = gate.judge(SampleSet(synthetic_samples, vectors), gap_ids=gap_ids, validator=validator)
     if project is not None:
@@ -136,7 +168,32 @@ def stored_checks(config: FactoryConfig, run_name: str) -> list[dict[str, Any]] 
     """The check results `judge_synthetic` stored for run `run_name`, or None if it did not run."""
     from checks.datadocs import results_dir
 
-    path = results_dir(quality_home(config), run_name) / "report.json"
+    path = results_dir(Home.of(config).quality, run_name) / "report.json"
     if not path.is_file():
         return None
     return list(json.loads(path.read_text(encoding="utf-8"))["checks"])
+
+
+def gate_results(
+    synthetic_samples: pl.DataFrame,
+    corpus_documents: pl.DataFrame,
+    document_embeddings: pl.DataFrame,
+    semantic_map: pl.DataFrame | None,
+    coverage_gaps: pl.DataFrame | None,
+    config: FactoryConfig,
+    run_name: str,
+    embedder: Embedder | None = None,
+    *,
+    rejudge: bool = False,
+) -> list[dict[str, Any]]:
+    """The check results the quality gate of run `run_name` stored, or judged now on
+    `synthetic_samples` when it stored none or `rejudge` (the rows changed since, e.g. by an
+    exclusion); as dicts (`CheckResult.as_dict()`)."""
+    stored = None if rejudge else stored_checks(config, run_name)
+    if stored is not None:
+        return stored
+    report = judge_synthetic(
+        synthetic_samples, corpus_documents, document_embeddings, semantic_map, coverage_gaps,
+        config, run_name=run_name, embedder=embedder, data_docs=False,
+    )  # fmt: skip
+    return [c.as_dict() for c in report.checks]

@@ -19,9 +19,29 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-__all__ = ["PII_KINDS", "PiiMatch", "find_pii", "pii_counts", "pii_kinds", "redact_pii"]
+__all__ = [
+    "NOT_DETECTED",
+    "PII_KINDS",
+    "SCAN_METHOD",
+    "PiiMatch",
+    "find_pii",
+    "pii_counts",
+    "pii_kinds",
+    "redact_pii",
+    "scan_texts",
+]
 
 PII_KINDS = ("card", "email", "iban", "phone")
+SCAN_METHOD = (
+    "pattern matching with checksums (checks.privacy), run when the release was written: e-mail "
+    "addresses, phone numbers, IBANs (ISO 13616 mod-97) and payment card numbers (Luhn)"
+)
+"""How `scan_texts` finds personal data, in the words a release report uses."""
+NOT_DETECTED = (
+    "personal data other than the four kinds above: names, postal addresses, dates of birth and "
+    "identity numbers are not detected"
+)
+"""What `scan_texts` cannot find, in the words a release report uses."""
 _PRECEDENCE = ("iban", "card", "email", "phone")
 _PLACEHOLDER = {kind: f"[{kind.upper()}]" for kind in PII_KINDS}
 
@@ -155,3 +175,8 @@ def pii_counts(texts: Iterable[str | None]) -> dict[str, int]:
         for m in find_pii(text):
             counts[m.kind] += 1
     return counts
+
+
+def scan_texts(texts: list[str | None]) -> tuple[int, dict[str, int]]:
+    """(texts with any PII, matches per kind) over `texts`."""
+    return sum(bool(kinds) for kinds in pii_kinds(texts)), pii_counts(texts)

@@ -23,6 +23,7 @@ import numpy as np
 import polars as pl
 
 from factory.errors import SchemaError
+from factory.home import Home
 
 if TYPE_CHECKING:
     from factory.config import ChecksConfig, FactoryConfig
@@ -177,7 +178,7 @@ class QualityTools:
         """The tools a project's config names; caches in `<home>/cache`."""
         checks = config.checks
         lm = config.resolve(checks.reference_lm) if checks.reference_lm else None
-        return cls(embedder, lm, config.home_dir / "cache", checks.fluency_max_tokens)
+        return cls(embedder, lm, Home.of(config).cache, checks.fluency_max_tokens)
 
     @property
     def reference_lm(self) -> Any:

@@ -23,7 +23,7 @@ import polars as pl
 
 from checks.metrics import max_similarity_to, unit_rows
 from factory.config import ChecksConfig
-from factory.corpus import normalize_text
+from factory.corpus.normalize import text_key
 from factory.errors import SchemaError
 from factory.schemas import SYNTHETIC_REJECTS, SYNTHETIC_SAMPLES
 
@@ -36,7 +36,6 @@ __all__ = [
     "redact_samples",
     "rejection_reasons",
     "screening_reasons",
-    "text_key",
 ]
 
 REJECT_CATEGORIES = (
@@ -51,11 +50,6 @@ REJECT_CATEGORIES = (
     "duplicate",
 )
 _BLOCK = 512
-
-
-def text_key(text: str) -> str:
-    """The form two texts are compared in for exact copies: normalized and case-folded."""
-    return normalize_text(text).casefold()
 
 
 def rejection_reasons(

@@ -19,12 +19,14 @@ from factory.errors import (
     SchemaError,
     SourceError,
 )
+from factory.home import Home
 
 __all__ = [
     "BackendError",
     "ConfigError",
     "FactoryConfig",
     "FactoryError",
+    "Home",
     "IngestResult",
     "RemoteNotAllowedError",
     "SchemaError",

@@ -1,6 +1,6 @@
 """Settings of the celery executor and its workers, from the `execution` config section.
 
-Plain Python: `assets/executors.py` turns them into a Dagster executor and `assets/cli_workers.py`
+Plain Python: `assets/executors.py` turns them into a Dagster executor and `assets/cli/workers.py`
 starts workers with them. A password in a broker or backend URL is only ever shown redacted.
 
 Example:

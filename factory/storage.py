@@ -1,6 +1,7 @@
 """Tables on disk: one Parquet file per table under `HOME/tables`, written atomically.
 
-A partitioned table keeps one file per partition: `HOME/tables/<name>/<partition>.parquet`.
+A partitioned table keeps one file per partition: `HOME/tables/<name>/<partition>.parquet`
+(`Home.table_path` names them).
 """
 
 from __future__ import annotations
@@ -10,20 +11,14 @@ from pathlib import Path
 
 import polars as pl
 
-__all__ = ["read_table", "table_path", "write_parquet_atomic", "write_table", "write_text_atomic"]
+from factory.home import Home
+
+__all__ = ["read_table", "write_parquet_atomic", "write_table", "write_text_atomic"]
 
 
-def table_path(home: Path, name: str, partition: str | None = None) -> Path:
-    """Where table `name` (or its `partition`) lives under the project home."""
-    tables = Path(home) / "tables"
-    if partition is None:
-        return tables / f"{name}.parquet"
-    return tables / name / f"{partition}.parquet"
-
-
-def write_table(home: Path, name: str, frame: pl.DataFrame, partition: str | None = None) -> Path:
+def write_table(home: Home, name: str, frame: pl.DataFrame, partition: str | None = None) -> Path:
     """Write `frame` as table `name` (temp file, then rename) and return its path."""
-    return write_parquet_atomic(frame, table_path(home, name, partition))
+    return write_parquet_atomic(frame, home.table_path(name, partition))
 
 
 def write_parquet_atomic(frame: pl.DataFrame, path: Path) -> Path:
@@ -48,7 +43,7 @@ def _temp_beside(path: Path) -> Path:
     return path.with_name(f"{path.name}.{os.getpid()}.tmp")
 
 
-def read_table(home: Path, name: str, partition: str | None = None) -> pl.DataFrame | None:
+def read_table(home: Home, name: str, partition: str | None = None) -> pl.DataFrame | None:
     """Table `name` (or its `partition`), or None when it has never been written."""
-    path = table_path(home, name, partition)
+    path = home.table_path(name, partition)
     return pl.read_parquet(path) if path.exists() else None

@@ -9,7 +9,7 @@ The tables are every round's Parquet files under `HOME/tables` (`read_lineage_ta
 here imports dagster.
 
 Example:
-    >>> tables = read_lineage_tables(Path(".factory"))  # doctest: +SKIP
+    >>> tables = read_lineage_tables(Home(Path(".factory")))  # doctest: +SKIP
     >>> trace_sample(tables, Ledger(...).records(), "3f2a...")["gap"]["kind"]  # doctest: +SKIP
     'bridge'
 """
@@ -22,6 +22,7 @@ from typing import Any
 
 import polars as pl
 
+from factory.home import Home
 from lineage.errors import LineageError
 
 __all__ = ["LineageTables", "impact", "read_lineage_tables", "trace_sample"]
@@ -51,10 +52,10 @@ def _rounds(tables: Path, name: str) -> pl.DataFrame:
     return pl.concat(parts, how="diagonal_relaxed") if parts else pl.DataFrame()
 
 
-def read_lineage_tables(home: Path) -> LineageTables:
+def read_lineage_tables(home: Home) -> LineageTables:
     """The corpus and every round's samples, gaps, checkpoints and releases under `home`."""
-    tables = Path(home) / "tables"
-    corpus_path = tables / "corpus_documents.parquet"
+    tables = home.tables
+    corpus_path = home.table_path("corpus_documents")
     if not corpus_path.is_file():
         msg = f"no corpus_documents table under {tables}; run the pipeline first (factory run)"
         raise LineageError(msg)

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 from factory.config import config_keys
 from factory.config_reference import render_reference
-
-REPO = Path(__file__).resolve().parents[1]
+from tests.fixtures.paths import REPO
 
 
 def test_configuration_reference_is_generated_from_the_code() -> None:

@@ -1,31 +1,27 @@
 """Corpus ingestion: sources, normalization, de-duplication, splits and quarantine."""
 
+from __future__ import annotations
+
 from factory.corpus.ingest import (
     IngestResult,
     IngestStats,
-    NearDuplicateFinder,
     ingest_corpus,
     ingest_shard,
     merge_shards,
-    near_duplicate_pairs,
 )
+from factory.corpus.merge import MergedCorpus, merge_stored_shards
 from factory.corpus.normalize import normalize_text
 from factory.corpus.readers import READERS, read_source
-from factory.corpus.records import RawRecord
-from factory.corpus.splits import SPLITS, assign_split
 
 __all__ = [
     "READERS",
-    "SPLITS",
     "IngestResult",
     "IngestStats",
-    "NearDuplicateFinder",
-    "RawRecord",
-    "assign_split",
+    "MergedCorpus",
     "ingest_corpus",
     "ingest_shard",
     "merge_shards",
-    "near_duplicate_pairs",
+    "merge_stored_shards",
     "normalize_text",
     "read_source",
 ]

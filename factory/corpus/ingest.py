@@ -26,6 +26,7 @@ from factory.config import FactoryConfig, SourceConfig
 from factory.corpus.normalize import normalize_text
 from factory.corpus.readers import read_source
 from factory.corpus.records import RAW_LIMIT, RawRecord
+from factory.corpus.sources import shard_sources
 from factory.corpus.splits import assign_split, normalize_split_name
 from factory.corpus.stdlib import STDLIB_LICENSE
 from factory.hashing import content_hash
@@ -329,7 +330,6 @@ def ingest_corpus(
     `read_shard` returns one shard's `IngestResult` (default: `ingest_shard`; a
     `ShardStore` reuses the shards it already holds); the rest is as for `merge_shards`.
     """
-    from factory.corpus.shards import shard_sources
 
     def fresh(source: SourceConfig) -> IngestResult:
         return ingest_shard(config, source, now)

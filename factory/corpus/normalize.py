@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-__all__ = ["normalize_text"]
+__all__ = ["normalize_text", "text_key"]
 
 _HSPACE = re.compile(r"[^\S\n]+")
 _BLANK_LINES = re.compile(r"\n{3,}")
@@ -25,3 +25,8 @@ def normalize_text(text: str) -> str:
     text = _CONTROL.sub("", text)
     lines = [_HSPACE.sub(" ", line).strip() for line in text.split("\n")]
     return _BLANK_LINES.sub("\n\n", "\n".join(lines)).strip()
+
+
+def text_key(text: str) -> str:
+    """The form two texts are compared in for exact copies: normalized and case-folded."""
+    return normalize_text(text).casefold()

@@ -9,26 +9,18 @@ Example:
 
 from __future__ import annotations
 
-from factory.embedding.base import Embedder, Progress, normalize_rows
-from factory.embedding.openai_compat import OpenAIEmbedder, check_endpoint, is_loopback
+from factory.embedding.base import Embedder
+from factory.embedding.openai_compat import OpenAIEmbedder
 from factory.embedding.registry import EMBEDDERS, create_embedder, shared_embedder
-from factory.embedding.sentence_transformers import SentenceTransformerEmbedder, resolve_device
-from factory.embedding.store import EMBEDDINGS_TABLE, EmbeddingStore, EmbedStats, cache_table_name
+from factory.embedding.sentence_transformers import SentenceTransformerEmbedder
+from factory.embedding.store import EmbeddingStore
 
 __all__ = [
     "EMBEDDERS",
-    "EMBEDDINGS_TABLE",
-    "EmbedStats",
     "Embedder",
     "EmbeddingStore",
     "OpenAIEmbedder",
-    "Progress",
     "SentenceTransformerEmbedder",
-    "cache_table_name",
-    "check_endpoint",
     "create_embedder",
-    "is_loopback",
-    "normalize_rows",
-    "resolve_device",
     "shared_embedder",
 ]

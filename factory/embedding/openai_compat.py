@@ -11,21 +11,20 @@ Example:
 
 from __future__ import annotations
 
-import ipaddress
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
 
 import numpy as np
 
 from factory.embedding.base import Embedder, check_batch_size, normalize_rows
-from factory.errors import BackendError, ConfigError, RemoteNotAllowedError
+from factory.endpoints import check_endpoint
+from factory.errors import BackendError, ConfigError
 from factory.hashing import fingerprint
 from factory.http_api import OpenAICompatibleClient
 
 if TYPE_CHECKING:
     from factory.config import EmbeddingConfig
 
-__all__ = ["OpenAIEmbedder", "check_endpoint", "is_loopback"]
+__all__ = ["OpenAIEmbedder"]
 
 
 class OpenAIEmbedder(OpenAICompatibleClient, Embedder):
@@ -42,7 +41,7 @@ class OpenAIEmbedder(OpenAICompatibleClient, Embedder):
         timeout_s: float = 60.0,
         batch_size: int = 64,
     ) -> None:
-        endpoint = check_endpoint(base_url, allow_remote)
+        endpoint = check_endpoint(base_url, allow_remote, "embedding")
         self._init_endpoint(endpoint, base_url, model, api_key_env, allow_remote, timeout_s)
         self.batch_size = check_batch_size(batch_size)
         self._dimension: int | None = None
@@ -140,48 +139,3 @@ class OpenAIEmbedder(OpenAICompatibleClient, Embedder):
             f"OpenAIEmbedder(base_url={self.endpoint!r}, model={self.model!r}, "
             f"api_key_env={self.api_key_env!r}, allow_remote={self.allow_remote})"
         )
-
-
-def is_loopback(host: str) -> bool:
-    """True for localhost, 127.0.0.0/8 and ::1 (also IPv4-mapped)."""
-    host = host.strip("[]").lower()
-    if host == "localhost" or host.endswith(".localhost"):
-        return True
-    try:
-        ip = ipaddress.ip_address(host)
-    except ValueError:
-        return False
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        return ip.ipv4_mapped.is_loopback
-    return ip.is_loopback
-
-
-def check_endpoint(base_url: str, allow_remote: bool) -> str:
-    """Validate `base_url`; return it without credentials; refuse a remote host unless allowed."""
-    try:
-        parts = urlsplit(base_url)
-        host, port = parts.hostname, parts.port
-    except ValueError as exc:
-        msg = f"embedding.base_url {base_url!r} is not a valid URL: {exc}"
-        raise ConfigError(msg) from exc
-    if parts.scheme not in {"http", "https"} or not host:
-        msg = (
-            f"embedding.base_url {_strip_userinfo(base_url)!r} is not an http(s) URL with a "
-            "host; use e.g. http://127.0.0.1:8080/v1"
-        )
-        raise ConfigError(msg)
-    shown_host = f"[{host}]" if ":" in host else host
-    endpoint = f"{parts.scheme}://{shown_host}{f':{port}' if port else ''}{parts.path.rstrip('/')}"
-    if not allow_remote and not is_loopback(host):
-        msg = (
-            f"embedding endpoint {endpoint!r} is on host {host!r}, which is not loopback: corpus "
-            "text would leave this machine; set `allow_remote: true` under `embedding:` in "
-            "factory.yaml to allow it"
-        )
-        raise RemoteNotAllowedError(msg)
-    return endpoint
-
-
-def _strip_userinfo(url: str) -> str:
-    head, sep, tail = url.partition("://")
-    return head + sep + tail.split("@", 1)[-1] if sep else url

@@ -25,6 +25,7 @@ from factory.experiments.config import UtilityExperimentConfig
 from factory.experiments.data import ExperimentData
 from factory.gaps import Reference
 from factory.hashing import fingerprint
+from factory.home import Home
 from factory.schemas import CLUSTERS, SEMANTIC_MAP
 from factory.storage import write_parquet_atomic
 from factory.synthesis import TrainSet
@@ -69,7 +70,7 @@ def prepare_space(
         if progress is not None:
             progress("embed", done, total)
 
-    store = EmbeddingStore(work / "lancedb")
+    store = EmbeddingStore(Home(work).lancedb)
     vectors, _ = store.embed_texts(ids, texts, embedder, embedded)
     by_id = {d: i for i, d in enumerate(ids)}
 

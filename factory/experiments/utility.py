@@ -45,6 +45,7 @@ from factory.experiments.plans import gap_plan, untargeted_plan
 from factory.experiments.space import ExperimentSpace, Progress, prepare_space
 from factory.experiments.students import train_student
 from factory.hashing import fingerprint
+from factory.home import Home
 from factory.synthesis import PlannedTarget
 from factory.teacher.base import Teacher
 
@@ -127,7 +128,7 @@ class _TeacherSession:
             from factory.teacher import start_teacher
 
             self._teacher = self.stack.enter_context(
-                start_teacher(self.config.teacher_config(), self.work / "logs")
+                start_teacher(self.config.teacher_config(), Home(self.work).logs)
             )
         return self._teacher
 
@@ -208,8 +209,8 @@ class _Run:
             vectors,
             self.data.validation,
             student,
-            self.work / "students" / self.mode / tag,
-            self.config.home_dir / "models",
+            Home(self.work).students / self.mode / tag,
+            Home(self.config.home_dir).models,
             step,
         )
 
@@ -228,7 +229,7 @@ def run_utility(
     from factory.embedding import create_embedder
 
     started = time.perf_counter()
-    work = Path(work_dir) if work_dir is not None else config.home_dir / "experiments" / "utility"
+    work = Path(work_dir) if work_dir is not None else Home(config.home_dir).experiments / "utility"
     work.mkdir(parents=True, exist_ok=True)
     settings = config.mode(mode)
     data = load_data(config)

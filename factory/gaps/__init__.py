@@ -2,7 +2,8 @@
 
 Five kinds, measured on one scale (the shortfall, 1 - observed / expected): coverage against a
 reference, sparse regions, bridges between clusters, under-represented labels or clusters, and
-student-failure regions. `find_gaps` ranks them in one table; docs/gaps.md explains each rule.
+student-failure regions. `find_gaps` ranks them in one table; `find_round_gaps` does so for one
+failure-loop round of a project; docs/gaps.md explains each rule.
 
 Example:
     >>> from factory.config import GapsConfig
@@ -13,7 +14,6 @@ Example:
 
 from __future__ import annotations
 
-from factory.gaps.budget import split_budget
 from factory.gaps.candidates import (
     BRIDGE,
     COVERAGE,
@@ -21,14 +21,12 @@ from factory.gaps.candidates import (
     SPARSE_REGION,
     STUDENT_FAILURE,
     UNDER_REPRESENTED,
-    GapCandidate,
-    shortfall,
 )
 from factory.gaps.find import GapFinding, Reference, find_gaps
+from factory.gaps.inputs import coverage_reference
+from factory.gaps.pictures import write_gap_pictures
 from factory.gaps.points import gap_points
-from factory.gaps.records import gap_id, gaps_frame
-from factory.gaps.space import TrainSpace
-from factory.gaps.sparse import percentile_ranks
+from factory.gaps.rounds import RoundGaps, find_round_gaps
 
 __all__ = [
     "BRIDGE",
@@ -37,15 +35,12 @@ __all__ = [
     "SPARSE_REGION",
     "STUDENT_FAILURE",
     "UNDER_REPRESENTED",
-    "GapCandidate",
     "GapFinding",
     "Reference",
-    "TrainSpace",
+    "RoundGaps",
+    "coverage_reference",
     "find_gaps",
-    "gap_id",
+    "find_round_gaps",
     "gap_points",
-    "gaps_frame",
-    "percentile_ranks",
-    "shortfall",
-    "split_budget",
+    "write_gap_pictures",
 ]

@@ -20,11 +20,13 @@ import polars as pl
 
 from factory.config import TeacherConfig
 from factory.corpus.normalize import normalize_text
+from factory.errors import FactoryError
 from factory.hashing import fingerprint
-from factory.synthesis.prompts import delimit
+from factory.home import Home
 from factory.teacher.base import ChatRequest, Teacher
+from factory.teacher.delimit import delimit
 
-__all__ = ["PROBE_PROMPT", "parse_probe_lines", "save_probes", "write_probes"]
+__all__ = ["PROBE_PROMPT", "parse_probe_lines", "probe_inputs", "save_probes", "write_probes"]
 
 PROBE_PROMPT = (
     "Here are {n} example documents from one topic of a corpus:\n\n{examples}\n\n"
@@ -51,6 +53,21 @@ def parse_probe_lines(answer: str, seen: set[str]) -> list[str]:
         seen.add(key)
         out.append(text)
     return out
+
+
+def probe_inputs(home: Home) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """(clusters, train documents) of a materialized map: the `clusters` table, and the train rows
+    of `semantic_map` (doc_id, split, cluster_id) joined to their `corpus_documents` text."""
+    needed = {name: home.table_path(name) for name in ("clusters", "semantic_map")}
+    missing = [name for name, path in needed.items() if not path.is_file()]
+    if missing:
+        msg = f"no materialized {missing} under {home.tables}; run `factory run` first"
+        raise FactoryError(msg)
+    clusters = pl.read_parquet(needed["clusters"])
+    mapped = pl.read_parquet(needed["semantic_map"], columns=["doc_id", "split", "cluster_id"])
+    docs = pl.read_parquet(home.table_path("corpus_documents"), columns=["doc_id", "text"])
+    train = mapped.filter(pl.col("split") == "train").join(docs, on="doc_id")
+    return clusters, train
 
 
 def write_probes(

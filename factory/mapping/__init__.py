@@ -1,4 +1,4 @@
-"""The semantic map layer: reduction, clustering, density, keywords and the map picture.
+"""The semantic map layer: reduction, clustering, density, keywords and the map pictures.
 
 Example:
     >>> from factory.config import MapConfig
@@ -8,33 +8,18 @@ Example:
 
 from __future__ import annotations
 
-from factory.mapping.build import SPLIT_NAMES, MapResult, build_map, clusters_frame
-from factory.mapping.cluster import cluster_points, default_min_cluster_size, default_min_samples
-from factory.mapping.density import EXACT_KNN_LIMIT, knn, knn_density, unit_rows
+from factory.mapping.build import MapResult, build_map, build_map_from_tables, clusters_frame
 from factory.mapping.interactive import write_interactive_map
-from factory.mapping.keywords import TOKEN_PATTERN, ctfidf_keywords, label_from_keywords
+from factory.mapping.pictures import MapPictures, write_map_pictures
 from factory.mapping.plot import plot_map
-from factory.mapping.reduce import FIT_SAMPLE, SampledReducer, hashed_sample, pca
 
 __all__ = [
-    "EXACT_KNN_LIMIT",
-    "FIT_SAMPLE",
-    "SPLIT_NAMES",
-    "TOKEN_PATTERN",
+    "MapPictures",
     "MapResult",
-    "SampledReducer",
     "build_map",
-    "cluster_points",
+    "build_map_from_tables",
     "clusters_frame",
-    "ctfidf_keywords",
-    "default_min_cluster_size",
-    "default_min_samples",
-    "hashed_sample",
-    "knn",
-    "knn_density",
-    "label_from_keywords",
-    "pca",
     "plot_map",
-    "unit_rows",
     "write_interactive_map",
+    "write_map_pictures",
 ]

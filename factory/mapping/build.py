@@ -24,12 +24,14 @@ from factory.mapping.density import train_neighbours, unit_rows
 from factory.mapping.keywords import ctfidf_keywords, label_from_keywords
 from factory.mapping.reduce import SampledReducer, l2_neighbours
 from factory.schemas import CLUSTERS, SEMANTIC_MAP, vector_dtype
+from factory.vectors import vectors_for
 
 __all__ = [
     "NEIGHBOUR_DEPTH",
     "SPLIT_NAMES",
     "MapResult",
     "build_map",
+    "build_map_from_tables",
     "clusters_frame",
     "stored_lists",
 ]
@@ -144,6 +146,21 @@ def build_map(
         reduced=reduced,
         params=params,
     )
+
+
+def build_map_from_tables(
+    corpus_documents: pl.DataFrame,
+    document_embeddings: pl.DataFrame,
+    config: MapConfig,
+    k: int = 10,
+    progress: Callable[[int, int], None] | None = None,
+) -> MapResult:
+    """`build_map` of the `corpus_documents` table (by doc_id) with their stored vectors."""
+    docs = corpus_documents.sort("doc_id")
+    doc_ids = docs["doc_id"].to_list()
+    vectors = vectors_for(document_embeddings, doc_ids)
+    texts = docs["text"].to_list()
+    return build_map(doc_ids, docs["split"].to_list(), vectors, texts, config, k, progress)
 
 
 def clusters_frame(

@@ -11,95 +11,32 @@ Example:
 
 from __future__ import annotations
 
-from factory.synthesis.answers import ANSWER_MODELS, answer_schema, parse_answer
-from factory.synthesis.estimate import PlanEstimate, estimate_plan
-from factory.synthesis.parsing import Parsed, clean_text, parse_completion, parse_qa
-from factory.synthesis.plan import (
-    METHODS,
-    STAGES,
-    PlannedTarget,
-    TrainSet,
-    build_plan,
-    majority_label,
-    plan_frame,
-    targets_from_frame,
-)
-from factory.synthesis.prompts import (
-    PROMPTS,
-    Example,
-    PromptTemplate,
-    build_messages,
-    correction_messages,
-    delimit,
-    prompt_template_hash,
-    template_for,
-)
-from factory.synthesis.realize import (
-    RunContext,
-    SynthesisResult,
-    SynthesisStats,
-    realize_target,
-    reject_row,
-    result_frames,
-    sampling_params,
-)
-from factory.synthesis.run import make_budget, run_coroutine, synthesize
-from factory.synthesis.steer import attribute_direction, displacement, steered
-from factory.synthesis.targets import (
-    DEFAULT_SPREAD,
-    derive_seed,
-    interpolation_alphas,
-    interpolation_targets,
-    nearest,
-)
-from factory.synthesis.verify import LabelVerifier, copy_or_leak, instruction_text, shared_run
+from factory.synthesis.answers import answer_schema
+from factory.synthesis.estimate import PlanEstimate, estimate_configured_plan, estimate_plan
+from factory.synthesis.plan import PlannedTarget, build_plan, plan_frame, targets_from_frame
+from factory.synthesis.prompts import Example, build_messages, prompt_template_hash
+from factory.synthesis.realize import SynthesisResult
+from factory.synthesis.run import synthesis_params, synthesize, synthesize_cached
+from factory.synthesis.targets import derive_seed, nearest
+from factory.synthesis.train_set import TrainSet
 
 __all__ = [
-    "ANSWER_MODELS",
-    "DEFAULT_SPREAD",
-    "METHODS",
-    "PROMPTS",
-    "STAGES",
     "Example",
-    "LabelVerifier",
-    "Parsed",
     "PlanEstimate",
     "PlannedTarget",
-    "PromptTemplate",
-    "RunContext",
     "SynthesisResult",
-    "SynthesisStats",
     "TrainSet",
     "answer_schema",
-    "attribute_direction",
     "build_messages",
     "build_plan",
-    "clean_text",
-    "copy_or_leak",
-    "correction_messages",
-    "delimit",
     "derive_seed",
-    "displacement",
+    "estimate_configured_plan",
     "estimate_plan",
-    "instruction_text",
-    "interpolation_alphas",
-    "interpolation_targets",
-    "majority_label",
-    "make_budget",
     "nearest",
-    "parse_answer",
-    "parse_completion",
-    "parse_qa",
     "plan_frame",
     "prompt_template_hash",
-    "realize_target",
-    "reject_row",
-    "result_frames",
-    "run_coroutine",
-    "sampling_params",
-    "shared_run",
-    "steered",
+    "synthesis_params",
     "synthesize",
+    "synthesize_cached",
     "targets_from_frame",
-    "template_for",
 ]

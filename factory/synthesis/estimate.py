@@ -4,6 +4,9 @@ The first round of every target is known exactly (its prompts are built here, an
 the teacher's own tokenizer when its weights are local); correction rounds only happen for
 targets that are not yet close enough, so the estimate gives the first round and the worst case.
 
+`estimate_configured_plan` is the dry run of a project: the teacher's own tokenizer when its
+weights are local, and cache hits counted in the project's teacher cache.
+
 Example:
     >>> estimate = estimate_plan(plan, train, config, teacher_config, "text")  # doctest: +SKIP
     >>> print(estimate.describe())  # doctest: +SKIP
@@ -17,16 +20,24 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from factory.config import SynthesisConfig, TeacherConfig
+from factory.config import FactoryConfig, SynthesisConfig, TeacherConfig
+from factory.home import Home
 from factory.synthesis.answers import answer_schema
-from factory.synthesis.plan import PlannedTarget, TrainSet
+from factory.synthesis.plan import PlannedTarget
 from factory.synthesis.prompts import Example, build_messages, correction_messages
 from factory.synthesis.targets import derive_seed
+from factory.synthesis.train_set import TrainSet
 from factory.teacher.budget import Prices, estimate_tokens
 from factory.teacher.cache import ResponseCache
-from factory.teacher.calls import SampleRequest, prompt_estimate, request_key
+from factory.teacher.calls import (
+    SampleRequest,
+    learned_response_format,
+    prompt_estimate,
+    request_key,
+)
+from factory.teacher.launch import local_token_counter
 
-__all__ = ["PlanEstimate", "estimate_plan"]
+__all__ = ["PlanEstimate", "estimate_configured_plan", "estimate_plan"]
 
 
 @dataclass(frozen=True)
@@ -152,3 +163,36 @@ def estimate_plan(
         by_method=dict(sorted(Counter(t.method for t in targets).items())),
         by_stage=dict(Counter(t.stage_name for t in targets)),
     )
+
+
+def estimate_configured_plan(
+    config: FactoryConfig,
+    targets: list[PlannedTarget],
+    train: TrainSet,
+    teacher_fingerprint: str | None = None,
+) -> PlanEstimate:
+    """The dry-run estimate of `targets` for project `config`: tokens counted with the teacher's
+    tokenizer when its weights are local, cache hits looked up in the project's teacher cache
+    (when `synthesis.cache` is on, the cache exists and `teacher_fingerprint` is known)."""
+    teacher = config.teacher
+    count = local_token_counter(teacher) if targets else None
+    path = Home.of(config).teacher_cache
+    cache = ResponseCache(path) if config.synthesis.cache and path.exists() else None
+    try:
+        return estimate_plan(
+            targets,
+            train,
+            config.synthesis,
+            teacher,
+            config.task.kind,
+            cache=cache,
+            teacher_fingerprint=teacher_fingerprint,
+            response_format=(
+                learned_response_format(cache, teacher_fingerprint) if teacher_fingerprint else None
+            ),
+            count_tokens=count,
+            tokenizer="teacher tokenizer" if count else "3 characters per token",
+        )
+    finally:
+        if cache is not None:
+            cache.close()

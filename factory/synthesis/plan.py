@@ -23,18 +23,18 @@ import numpy as np
 import polars as pl
 
 from factory.config import SynthesisConfig
-from factory.errors import ConfigError, FactoryError, SchemaError
+from factory.errors import FactoryError
 from factory.gaps.candidates import BRIDGE, STUDENT_FAILURE
 from factory.hashing import fingerprint
 from factory.schemas import COVERAGE_GAPS, SYNTHESIS_PLAN, vector_dtype
 from factory.synthesis.steer import attribute_direction, perturbation_targets
 from factory.synthesis.targets import interpolation_targets, nearest
+from factory.synthesis.train_set import TrainSet, check_task_kind
 
 __all__ = [
     "METHODS",
     "STAGES",
     "PlannedTarget",
-    "TrainSet",
     "build_plan",
     "majority_label",
     "plan_frame",
@@ -44,72 +44,6 @@ __all__ = [
 METHODS = ("interpolate", "perturb", "adversarial")
 STAGES = ("core", "periphery", "bridge", "adversarial")
 """Curriculum stages in the order they run; a sample's `curriculum_stage` is the index."""
-
-_TASK_FIELDS = {"text": None, "classification": "label", "qa": "answer"}
-
-
-def _check_kind(task_kind: str) -> None:
-    if task_kind not in _TASK_FIELDS:
-        msg = f"unknown task kind {task_kind!r} for synthesis; expected one of {list(_TASK_FIELDS)}"
-        raise ConfigError(msg)
-
-
-@dataclass(frozen=True)
-class TrainSet:
-    """Train documents with their unit embeddings; rows in `doc_ids` order."""
-
-    doc_ids: list[str]
-    texts: list[str]
-    labels: list[str | None]
-    answers: list[str | None]
-    vectors: np.ndarray
-    clusters: np.ndarray | None = None
-
-    @classmethod
-    def from_frames(
-        cls,
-        documents: pl.DataFrame,
-        vectors: np.ndarray,
-        task_kind: str,
-        clusters: np.ndarray | None = None,
-    ) -> TrainSet:
-        """From train rows (doc_id, text, label, answer) and their vectors in the same order."""
-        _check_kind(task_kind)
-        needed = ["doc_id", "text"] + ([_TASK_FIELDS[task_kind]] if _TASK_FIELDS[task_kind] else [])
-        missing = [c for c in needed if c not in documents.columns]
-        if missing:
-            msg = (
-                f"documents for task kind {task_kind!r} miss columns {missing} (have "
-                f"{documents.columns}); pass corpus_documents rows of the train split"
-            )
-            raise SchemaError(msg)
-        if "split" in documents.columns:
-            held_out = documents.filter(pl.col("split") != "train").height
-            if held_out:
-                msg = (
-                    f"{held_out} documents are not in the train split; only train rows may be "
-                    "anchors or parents: filter with pl.col('split') == 'train'"
-                )
-                raise FactoryError(msg)
-        if len(vectors) != documents.height:
-            msg = f"{len(vectors)} vectors for {documents.height} documents; align them by doc_id"
-            raise SchemaError(msg)
-
-        def column(name: str) -> list[Any]:
-            return documents[name].to_list() if name in documents.columns else [None] * len(vectors)
-
-        return cls(
-            documents["doc_id"].to_list(),
-            documents["text"].to_list(),
-            column("label"),
-            column("answer"),
-            np.ascontiguousarray(vectors, dtype=np.float32),
-            clusters,
-        )
-
-    def row_of(self) -> dict[str, int]:
-        """doc_id -> row."""
-        return {d: i for i, d in enumerate(self.doc_ids)}
 
 
 @dataclass(frozen=True)
@@ -300,7 +234,7 @@ def build_plan(
     if round_number < 1:
         msg = f"round_number must be 1 or more (rounds count from 1); got {round_number}"
         raise FactoryError(msg)
-    _check_kind(task_kind)
+    check_task_kind(task_kind)
     gaps = COVERAGE_GAPS.validate(gaps).sort(["rank", "gap_id"]).filter(pl.col("budget") > 0)
     if gaps.height and gaps["target"].dtype.size != train.vectors.shape[1]:  # type: ignore[attr-defined]
         msg = (

@@ -14,11 +14,11 @@ Example:
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 from factory.errors import ConfigError
 from factory.hashing import content_hash
+from factory.teacher.delimit import delimit
 
 __all__ = [
     "PROMPTS",
@@ -26,7 +26,6 @@ __all__ = [
     "PromptTemplate",
     "build_messages",
     "correction_messages",
-    "delimit",
     "prompt_template_hash",
     "template_for",
 ]
@@ -114,18 +113,6 @@ PROMPTS: dict[str, PromptTemplate] = {
     ),
 }
 """Templates by task kind (`task.kind` in the config)."""
-
-_TAG = re.compile(r"<(/?)\s*(example|label)\b", re.IGNORECASE)
-
-
-def delimit(text: str, max_chars: int | None = None) -> str:
-    """Neutralize tag-like `<example>`/`<label>` text inside data; cut to `max_chars` on a word."""
-    text = _TAG.sub(lambda m: f"‹{m.group(1)}{m.group(2)}", text.strip())
-    if max_chars is not None and len(text) > max_chars:
-        cut = text[:max_chars]
-        space = cut.rfind(" ")
-        text = (cut[:space] if space > max_chars // 2 else cut).rstrip() + " …"
-    return text
 
 
 def template_for(kind: str) -> PromptTemplate:

@@ -31,10 +31,11 @@ from factory.hashing import fingerprint
 from factory.schemas import SYNTHETIC_REJECTS, SYNTHETIC_SAMPLES
 from factory.synthesis.answers import answer_schema, parse_answer
 from factory.synthesis.parsing import Parsed
-from factory.synthesis.plan import PlannedTarget, TrainSet
+from factory.synthesis.plan import PlannedTarget
 from factory.synthesis.prompts import Example, build_messages, correction_messages
 from factory.synthesis.steer import displacement
 from factory.synthesis.targets import derive_seed
+from factory.synthesis.train_set import TrainSet
 from factory.synthesis.verify import LabelVerifier, copy_or_leak
 from factory.teacher.calls import CallResult, SampleRequest, TeacherCalls
 

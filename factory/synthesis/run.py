@@ -25,10 +25,11 @@ from typing import Any, TypeVar
 
 import numpy as np
 
-from factory.config import SynthesisConfig, TeacherConfig
+from factory.config import FactoryConfig, SynthesisConfig, TeacherConfig
 from factory.embedding.base import Embedder
 from factory.errors import FactoryError
-from factory.synthesis.plan import PlannedTarget, TrainSet
+from factory.home import Home
+from factory.synthesis.plan import PlannedTarget
 from factory.synthesis.prompts import prompt_template_hash
 from factory.synthesis.realize import (
     RunContext,
@@ -38,13 +39,14 @@ from factory.synthesis.realize import (
     reject_row,
     result_frames,
 )
+from factory.synthesis.train_set import TrainSet
 from factory.synthesis.verify import shared_verifier
 from factory.teacher.base import Teacher
 from factory.teacher.budget import Prices, TokenBudget
 from factory.teacher.cache import ResponseCache
 from factory.teacher.calls import TeacherCalls
 
-__all__ = ["make_budget", "run_coroutine", "synthesize"]
+__all__ = ["make_budget", "run_coroutine", "synthesis_params", "synthesize", "synthesize_cached"]
 
 _LOG = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -149,6 +151,47 @@ def synthesize(
     sample_frame, reject_frame, vectors = result_frames(*rows, train.vectors.shape[1])
     summary = _summary(stats, calls, budget, len(targets))
     return SynthesisResult(sample_frame, reject_frame, summary, vectors)
+
+
+def synthesis_params(config: FactoryConfig) -> dict[str, Any]:
+    """The settings a project's synthesis run depends on: synthesis, teacher (without the name
+    of its key's variable) and checks settings, and the prompt template's hash."""
+    return {
+        "synthesis": config.synthesis.model_dump(mode="json"),
+        "teacher": config.teacher.model_dump(mode="json", exclude={"api_key_env"}),
+        "checks": config.checks.model_dump(mode="json"),
+        "prompt_template_hash": prompt_template_hash(config.task.kind),
+    }
+
+
+def synthesize_cached(
+    targets: list[PlannedTarget],
+    train: TrainSet,
+    embedder: Embedder,
+    teacher: Teacher | None,
+    config: FactoryConfig,
+    run_id: str,
+    progress: Progress | None = None,
+) -> SynthesisResult:
+    """`synthesize` with project `config`'s settings, through its teacher response cache
+    (when `synthesis.cache` is on), opened for the run and closed after it, even on error."""
+    cache = ResponseCache(Home.of(config).teacher_cache) if config.synthesis.cache else None
+    try:
+        return synthesize(
+            targets,
+            train,
+            embedder,
+            teacher,
+            config.synthesis,
+            config.teacher,
+            config.task.kind,
+            run_id,
+            cache=cache,
+            progress=progress,
+        )
+    finally:
+        if cache is not None:
+            cache.close()
 
 
 async def _realize_all(

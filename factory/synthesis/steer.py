@@ -26,7 +26,7 @@ from factory.config import SynthesisConfig
 from factory.errors import ConfigError
 
 if TYPE_CHECKING:
-    from factory.synthesis.plan import TrainSet
+    from factory.synthesis.train_set import TrainSet
 
 __all__ = ["Step", "attribute_direction", "displacement", "perturbation_targets", "steered"]
 

@@ -10,31 +10,21 @@ Example:
 
 from __future__ import annotations
 
-from factory.teacher.base import ChatRequest, Completion, Messages, Teacher
+from factory.teacher.base import ChatRequest, Completion, Teacher
 from factory.teacher.launch import (
     TEACHER_BACKENDS,
     local_token_counter,
     offline_fingerprint,
     start_teacher,
 )
-from factory.teacher.openai_chat import (
-    WEIGHTS_UNVERIFIABLE,
-    OpenAIChatTeacher,
-    check_teacher_endpoint,
-    local_fingerprint,
-    weights_hash,
-)
+from factory.teacher.openai_chat import OpenAIChatTeacher, weights_hash
 
 __all__ = [
     "TEACHER_BACKENDS",
-    "WEIGHTS_UNVERIFIABLE",
     "ChatRequest",
     "Completion",
-    "Messages",
     "OpenAIChatTeacher",
     "Teacher",
-    "check_teacher_endpoint",
-    "local_fingerprint",
     "local_token_counter",
     "offline_fingerprint",
     "start_teacher",

@@ -16,10 +16,9 @@ import logging
 import threading
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
-from factory.embedding.openai_compat import check_endpoint, is_loopback
-from factory.errors import BackendError, ConfigError, RemoteNotAllowedError
+from factory.endpoints import check_endpoint
+from factory.errors import BackendError
 from factory.hashing import fingerprint, hash_file
 from factory.http_api import OpenAICompatibleClient
 from factory.teacher.base import ChatRequest, Completion, Messages, Teacher
@@ -167,21 +166,9 @@ class OpenAIChatTeacher(OpenAICompatibleClient, Teacher):
 
 
 def check_teacher_endpoint(base_url: str, allow_remote: bool) -> str:
-    """Validate `base_url`; return it without credentials; refuse off-loopback unless allowed."""
-    try:
-        endpoint = check_endpoint(base_url, allow_remote=True)
-    except ConfigError as exc:
-        msg = str(exc).replace("embedding.base_url", "teacher.base_url")
-        raise ConfigError(msg) from exc
-    host = urlsplit(base_url).hostname or ""
-    if not allow_remote and not is_loopback(host):
-        msg = (
-            f"teacher endpoint {endpoint!r} is on host {host!r}, which is not loopback: corpus "
-            "text would leave this machine in prompts; set `allow_remote: true` under `teacher:` "
-            "in factory.yaml to allow it"
-        )
-        raise RemoteNotAllowedError(msg)
-    return endpoint
+    """Validate `teacher.base_url`; return it without credentials; refuse off-loopback unless
+    allowed."""
+    return check_endpoint(base_url, allow_remote, "teacher", "corpus text in prompts")
 
 
 def local_fingerprint(model: str, weights: Path) -> str:

@@ -147,7 +147,13 @@ def _train(
 
         trained.save_pretrained(staging)
         tokenizer.save_pretrained(staging)
-        info = {"base_fingerprint": base.fingerprint, "hyperparameters": hyperparameters}
+        info = {
+            "base_fingerprint": base.fingerprint,
+            "hyperparameters": hyperparameters,
+            "steps": steps,
+            "perplexity_before": ppl_before,
+            "perplexity_after": ppl_after,
+        }
         write_training_info(staging, info)
 
     checkpoint_hash = hash_checkpoint(output_dir)

@@ -2,7 +2,8 @@
 
 A trainer writes into a staging folder beside `output_dir` (`staged_output`), which replaces
 `output_dir` by a rename once everything is written, so a crash never leaves a half-written
-checkpoint. `factory_training.json` in the folder records what it was trained from and how.
+checkpoint. `factory_training.json` in the folder records what it was trained from and how, and
+the figures of the training (`load_train_result` reads them back when a checkpoint is reused).
 
 Example:
     >>> with staged_output(Path("students/s1")) as folder:  # doctest: +SKIP
@@ -29,6 +30,7 @@ __all__ = [
     "Progress",
     "TrainResult",
     "hash_checkpoint",
+    "load_train_result",
     "read_training_info",
     "staged_output",
     "write_training_info",
@@ -95,3 +97,19 @@ def read_training_info(folder: Path) -> dict[str, Any] | None:
         return None
     info: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
     return info
+
+
+def load_train_result(folder: Path) -> TrainResult | None:
+    """The result of the training that wrote `folder`, read back from its record (hash
+    recomputed from the files, no timings); None when it holds no complete checkpoint."""
+    info = read_training_info(folder)
+    if info is None or "steps" not in info:
+        return None
+    return TrainResult(
+        checkpoint_path=Path(folder),
+        checkpoint_hash=hash_checkpoint(folder),
+        steps=int(info["steps"]),
+        perplexity_before=info.get("perplexity_before"),
+        perplexity_after=info.get("perplexity_after"),
+        hyperparameters=dict(info.get("hyperparameters") or {}),
+    )

@@ -180,6 +180,7 @@ def train_head(
         (staging / HEAD_LABELS).write_text(labels_text, encoding="utf-8")
         info = {
             "hyperparameters": hyperparameters,
+            "steps": steps,
             "train_rows": int(n),
             "train_loss": round(train_loss, 6),
             "train_accuracy": round(train_accuracy, 6),

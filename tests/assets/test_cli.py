@@ -12,31 +12,21 @@ import polars as pl
 import yaml
 
 from factory.hashing import content_hash
-
-REPO = Path(__file__).resolve().parents[2]
-
-
-def _factory(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if k not in {"DAGSTER_HOME", "FACTORY_CONFIG"}}
-    return subprocess.run(
-        [sys.executable, "-m", "assets.cli", *args],
-        cwd=cwd,
-        env=env | {"PYTHONPATH": str(REPO), "COLUMNS": "200"},
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
+from tests.fixtures.cli import factory_cli
+from tests.fixtures.paths import REPO
 
 
 def test_run_then_status_through_the_persistent_instance(tmp_path: Path) -> None:
     config = tmp_path / "factory.yaml"
     config.write_text(yaml.safe_dump({"home": "proj", "ingest": {"max_documents": 30}}))
     layers = ["corpus_documents", "corpus_quarantine", "document_embeddings"]
-    run = _factory("run", "--config", str(config), *[f"--select={k}" for k in layers], cwd=tmp_path)
+    run = factory_cli(
+        "run", "--config", str(config), *[f"--select={k}" for k in layers], cwd=tmp_path
+    )
     assert run.returncode == 0, run.stderr[-3000:]
     assert "materialized" in run.stdout
     assert (tmp_path / "proj" / "dagster" / "dagster.yaml").read_text().count("enabled: false") == 2
-    status = _factory("status", "--config", str(config), cwd=tmp_path)
+    status = factory_cli("status", "--config", str(config), cwd=tmp_path)
     assert status.returncode == 0, status.stderr
     line = next(x for x in status.stdout.splitlines() if "corpus_documents" in x)
     assert " 30 " in line
@@ -54,7 +44,7 @@ def test_dry_run_plans_synthesis_without_calling_the_teacher(tmp_path: Path) -> 
         "synthesis": {"max_run_tokens": 1000},
     }
     config.write_text(yaml.safe_dump(small))
-    result = _factory("run", "--config", str(config), "--dry-run", cwd=tmp_path)
+    result = factory_cli("run", "--config", str(config), "--dry-run", cwd=tmp_path)
     assert result.returncode == 0, result.stderr[-3000:]
     out = " ".join(result.stdout.split())
     assert "dry run: nothing was sent to the teacher" in out
@@ -75,7 +65,7 @@ def test_dry_run_plans_synthesis_without_calling_the_teacher(tmp_path: Path) -> 
 def test_errors_are_one_line_without_traceback(tmp_path: Path) -> None:
     config = tmp_path / "factory.yaml"
     config.write_text("embedding:\n  modle: x\n")
-    result = _factory("run", "--config", str(config), cwd=tmp_path)
+    result = factory_cli("run", "--config", str(config), cwd=tmp_path)
     assert result.returncode == 1
     assert "Traceback" not in result.stderr
     assert result.stderr.strip().startswith(
@@ -90,7 +80,7 @@ def test_a_failing_step_is_reported_in_one_line(tmp_path: Path) -> None:
             {"home": "proj", "sources": [{"id": "x", "kind": "csv", "path": "missing.csv"}]}
         )
     )
-    result = _factory("run", "--config", str(config), cwd=tmp_path)
+    result = factory_cli("run", "--config", str(config), cwd=tmp_path)
     assert result.returncode == 1
     assert "Traceback" not in result.stderr
     assert "missing.csv" in result.stderr
@@ -139,7 +129,7 @@ def test_probes_from_the_real_teacher_feed_coverage_gaps(tmp_path: Path) -> None
     config = tmp_path / "factory.yaml"
     settings = {"home": "proj", "ingest": {"max_documents": 60}, "teacher": {"max_tokens": 40}}
     config.write_text(yaml.safe_dump(settings))
-    early = _factory("probes", "--config", str(config), "--out", "p.jsonl", cwd=tmp_path)
+    early = factory_cli("probes", "--config", str(config), "--out", "p.jsonl", cwd=tmp_path)
     assert early.returncode == 1
     assert "run `factory run` first" in early.stderr
     assert "Traceback" not in early.stderr
@@ -150,10 +140,12 @@ def test_probes_from_the_real_teacher_feed_coverage_gaps(tmp_path: Path) -> None
         "semantic_map",
         "clusters",
     ]
-    run = _factory("run", "--config", str(config), *[f"--select={k}" for k in layers], cwd=tmp_path)
+    run = factory_cli(
+        "run", "--config", str(config), *[f"--select={k}" for k in layers], cwd=tmp_path
+    )
     assert run.returncode == 0, run.stderr[-3000:]
 
-    probes = _factory(
+    probes = factory_cli(
         "probes", "--config", str(config), "--out", "probes.jsonl", "--per-cluster", "2",
         cwd=tmp_path,
     )  # fmt: skip
@@ -169,7 +161,7 @@ def test_probes_from_the_real_teacher_feed_coverage_gaps(tmp_path: Path) -> None
         "min_support": 1,
     }
     config.write_text(yaml.safe_dump(settings))
-    gaps = _factory("run", "--config", str(config), "--select=coverage_gaps", cwd=tmp_path)
+    gaps = factory_cli("run", "--config", str(config), "--select=coverage_gaps", cwd=tmp_path)
     assert gaps.returncode == 0, gaps.stderr[-3000:]
     table = pl.read_parquet(tmp_path / "proj" / "tables" / "coverage_gaps" / "1.parquet")
     assert table.height >= 1
@@ -180,18 +172,18 @@ def test_probes_from_the_real_teacher_feed_coverage_gaps(tmp_path: Path) -> None
 def test_keys_init_creates_a_private_key_once_and_force_replaces_it(tmp_path: Path) -> None:
     config = tmp_path / "factory.yaml"
     config.write_text(yaml.safe_dump({"home": "proj"}))
-    made = _factory("keys", "init", "--config", str(config), cwd=tmp_path)
+    made = factory_cli("keys", "init", "--config", str(config), cwd=tmp_path)
     assert made.returncode == 0, made.stderr
     key = tmp_path / "proj" / "keys" / "release-signing.pem"
     assert key.stat().st_mode & 0o777 == 0o600
     assert key.with_name("release-signing.pub").is_file()
     assert "SHA-256" in made.stdout
-    again = _factory("keys", "init", "--config", str(config), cwd=tmp_path)
+    again = factory_cli("keys", "init", "--config", str(config), cwd=tmp_path)
     assert again.returncode == 1
     assert "already exists" in again.stderr
     assert "Traceback" not in again.stderr
     old = key.read_bytes()
-    forced = _factory("keys", "init", "--config", str(config), "--force", cwd=tmp_path)
+    forced = factory_cli("keys", "init", "--config", str(config), "--force", cwd=tmp_path)
     assert forced.returncode == 0, forced.stderr
     assert key.read_bytes() != old
 
@@ -200,10 +192,10 @@ def test_release_and_verify_say_what_is_missing(tmp_path: Path) -> None:
     config = tmp_path / "factory.yaml"
     config.write_text(yaml.safe_dump({"home": "proj"}))
     (tmp_path / "proj").mkdir()
-    nothing = _factory("release", "--config", str(config), cwd=tmp_path)
+    nothing = factory_cli("release", "--config", str(config), cwd=tmp_path)
     assert nothing.returncode == 1
     assert "nothing to release" in nothing.stderr
     assert "factory run" in nothing.stderr
-    absent = _factory("verify", str(tmp_path / "no-such-release"), cwd=tmp_path)
+    absent = factory_cli("verify", str(tmp_path / "no-such-release"), cwd=tmp_path)
     assert absent.returncode == 1
     assert "does not exist" in absent.stderr

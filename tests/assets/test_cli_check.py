@@ -9,7 +9,7 @@ import polars as pl
 import pytest
 import yaml
 
-from tests.assets.test_cli import _factory
+from tests.fixtures.cli import factory_cli
 
 
 @pytest.fixture(scope="module")
@@ -42,7 +42,7 @@ def files(banking77_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> dict
 
 def test_real_rows_pass_with_a_table_and_json(files: dict[str, Path]) -> None:
     out = files["samples"].parent / "report.json"
-    run = _factory(
+    run = factory_cli(
         "check", str(files["samples"]), "--corpus", str(files["corpus"]), "--json", str(out),
         "--config", str(files["factory"]), cwd=files["samples"].parent,
     )  # fmt: skip
@@ -63,7 +63,7 @@ def test_real_rows_pass_with_a_table_and_json(files: dict[str, Path]) -> None:
 
 
 def test_personal_data_fails_and_lists_the_rows(files: dict[str, Path]) -> None:
-    run = _factory(
+    run = factory_cli(
         "check", str(files["leaky"]), "--corpus", str(files["corpus"]),
         "--config", str(files["factory"]), cwd=files["leaky"].parent,
     )  # fmt: skip
@@ -74,7 +74,7 @@ def test_personal_data_fails_and_lists_the_rows(files: dict[str, Path]) -> None:
 
 
 def test_leaked_evaluation_items_are_listed(files: dict[str, Path]) -> None:
-    run = _factory(
+    run = factory_cli(
         "check", str(files["leaked"]), "--corpus", str(files["corpus"]),
         "--eval-set", str(files["eval"]), "--config", str(files["factory"]),
         cwd=files["leaked"].parent,
@@ -87,7 +87,7 @@ def test_leaked_evaluation_items_are_listed(files: dict[str, Path]) -> None:
 def test_a_file_without_text_is_a_clear_error(files: dict[str, Path]) -> None:
     bad = files["corpus"].parent / "bad.csv"
     pl.DataFrame({"sentence": ["a", "b"]}).write_csv(bad)
-    run = _factory("check", str(bad), "--corpus", str(files["corpus"]), cwd=bad.parent)
+    run = factory_cli("check", str(bad), "--corpus", str(files["corpus"]), cwd=bad.parent)
     assert run.returncode == 1
     assert "has no `text` column" in run.stderr
     assert "Traceback" not in run.stderr

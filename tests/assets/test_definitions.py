@@ -1,13 +1,10 @@
 from __future__ import annotations
 
-from pathlib import Path
-
 import dagster as dg
 import yaml
 
 from assets.definitions import defs
-
-REPO = Path(__file__).resolve().parents[2]
+from tests.fixtures.paths import REPO
 
 
 def test_definitions_load_and_workspace_points_at_them() -> None:

@@ -10,14 +10,9 @@ import polars as pl
 import pytest
 import yaml
 
-from assets.lineage_step import (
-    LineageStep,
-    ledger_path,
-    lineage_step,
-    openlineage_path,
-    quality_recorder,
-)
+from assets.lineage_step import LineageStep, lineage_step, quality_recorder
 from assets.resources import FactoryResource
+from factory.home import Home
 from factory.schemas import Column, TableSchema
 from lineage import Ledger, OpenLineageEmitter
 
@@ -73,13 +68,13 @@ def test_events_and_ledger_records_follow_the_switch(tmp_path: Path, enabled: bo
     if not enabled:
         assert not (home / "provenance").exists()
         return
-    records = Ledger(ledger_path(home)).records("materialization")
+    records = Ledger(Home(home).ledger).records("materialization")
     assert [r["body"]["asset"] for r in records] == ["probe_source", "probe"]
     assert records[1]["body"]["inputs"] == {"probe_source": "source-version"}
     assert records[1]["body"]["outputs"] == {"probe": {"data_version": "probe-version", "rows": 1}}
     assert records[1]["body"]["params"] == {"k": 3}
-    assert Ledger(ledger_path(home)).verify().ok
-    events = OpenLineageEmitter(openlineage_path(home)).events()
+    assert Ledger(Home(home).ledger).verify().ok
+    events = OpenLineageEmitter(Home(home).openlineage).events()
     assert [(e["job"]["name"], e["eventType"]) for e in events] == [
         ("probe_source", "START"),
         ("probe_source", "COMPLETE"),
@@ -97,9 +92,9 @@ def test_a_failed_body_emits_fail_only_when_enabled(tmp_path: Path, enabled: boo
     if not enabled:
         assert not (home / "provenance").exists()
         return
-    events = OpenLineageEmitter(openlineage_path(home)).events()
+    events = OpenLineageEmitter(Home(home).openlineage).events()
     assert [(e["job"]["name"], e["eventType"]) for e in events][-1] == ("probe", "FAIL")
-    records = Ledger(ledger_path(home)).records("materialization")
+    records = Ledger(Home(home).ledger).records("materialization")
     assert [r["body"]["asset"] for r in records] == ["probe_source"]
 
 
@@ -116,7 +111,7 @@ def test_quality_recorder_follows_the_switch(tmp_path: Path, enabled: bool) -> N
     )
     report = SimpleNamespace(passed=True, checks=[], gx_results={})
     quality_recorder()(context, report)
-    path = ledger_path(tmp_path / "home")
+    path = Home(tmp_path / "home").ledger
     if not enabled:
         assert not path.exists()
         return

@@ -8,7 +8,6 @@ round on the same instance.
 from __future__ import annotations
 
 import json
-import os
 import re
 import subprocess
 import sys
@@ -22,7 +21,9 @@ import yaml
 
 from assets.definitions import ALL_ASSETS, ALL_CHECKS, build_resources
 from assets.rounds import ROUNDS, add_round
+from factory.home import Home
 from lineage import Ledger
+from tests.fixtures.cli import factory_cli
 
 SMALL_RUN = {
     "map": {"n_neighbors": 10},
@@ -326,15 +327,7 @@ def _cli(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
     """`factory *args` in `root`, with `--config root/factory.yaml` when that file exists."""
     config = root / "factory.yaml"
     extra = ["--config", str(config)] if config.is_file() else []
-    return subprocess.run(
-        [sys.executable, "-m", "assets.cli", *args, *extra],
-        cwd=root,
-        env={k: v for k, v in os.environ.items() if k != "FACTORY_CONFIG"}
-        | {"PYTHONPATH": str(Path(__file__).resolve().parents[2]), "COLUMNS": "200"},
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    return factory_cli(*args, *extra, cwd=root, timeout=300)
 
 
 def test_every_synthetic_row_traces_to_its_train_parents_source_and_gate(
@@ -343,7 +336,7 @@ def test_every_synthetic_row_traces_to_its_train_parents_source_and_gate(
     from lineage.trace import read_lineage_tables, trace_sample
 
     run = banking_round2
-    tables = read_lineage_tables(run.home)
+    tables = read_lineage_tables(Home(run.home))
     records = Ledger(run.home / "provenance" / "ledger.jsonl").records()
     samples = pl.concat([run.table("synthetic_samples", 1), run.table("synthetic_samples", 2)])
     assert tables.samples.height == samples.height
@@ -377,7 +370,7 @@ def test_impact_of_a_document_and_of_a_source(banking_round2: PipelineRun) -> No
     from lineage.trace import impact, read_lineage_tables
 
     run = banking_round2
-    tables = read_lineage_tables(run.home)
+    tables = read_lineage_tables(Home(run.home))
     first = run.table("synthetic_samples", 1).row(0, named=True)
     parent = first["parent_doc_ids"][0]
     found = impact(tables, parent)
@@ -454,7 +447,7 @@ def test_synthetic_samples_carry_column_lineage_to_the_plan_and_corpus(
 
 
 def test_release_is_signed_recorded_and_verifies_with_both_clis(banking_run: PipelineRun) -> None:
-    from lineage.verify import manifest_digest
+    from lineage.release.verify import manifest_digest
 
     release = Path(banking_run.table("dataset_release")["release_path"][0])
     key = banking_run.home / "keys" / "release-signing.pem"
@@ -506,7 +499,7 @@ def test_release_exclude_rebuilds_without_a_document_and_records_it(
     home = root / "home"
     before = Path(banking_round2.table("dataset_release", 2)["release_path"][0])
     parent = banking_round2.table("synthetic_samples", 1)["parent_doc_ids"][0][0]
-    found = impact(read_lineage_tables(home), parent)
+    found = impact(read_lineage_tables(Home(home)), parent)
     assert found["synthetic_samples"]
     reason = "takedown request 12 from the document's author"
     done = _cli(root, "release", "--exclude", parent, "--reason", reason, "--round", "2")

@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from assets.resources import FactoryResource, TeacherResource
-from tests.factory.teacher.processes import server_pids
+from tests.fixtures.processes import server_pids
 
 SEEN: dict[str, object] = {}
 

@@ -22,7 +22,7 @@ from checks.reference import QualityReference, QualityTools
 from checks.specs import DEFAULT_BLOCKING, SPECS
 from checks.suites import SuiteReport
 from factory.config import ChecksConfig
-from tests.checks.conftest import Banking
+from tests.fixtures.samples import Banking
 
 Corrupt = Callable[[pl.DataFrame, "Context"], pl.DataFrame]
 
@@ -30,8 +30,8 @@ Corrupt = Callable[[pl.DataFrame, "Context"], pl.DataFrame]
 class Context:
     """What a corruption may borrow: train rows and the evaluation items."""
 
-    def __init__(self, banking: Banking, eval_texts: list[str]) -> None:
-        self.train_texts = banking.corpus["text"].to_list()
+    def __init__(self, banking_samples: Banking, eval_texts: list[str]) -> None:
+        self.train_texts = banking_samples.corpus["text"].to_list()
         self.eval_texts = eval_texts
 
 
@@ -46,17 +46,20 @@ def eval_csv(banking77_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> P
 
 @pytest.fixture(scope="session")
 def gate(
-    banking: Banking, minilm: object, eval_csv: Path, tmp_path_factory: pytest.TempPathFactory
+    banking_samples: Banking,
+    minilm: object,
+    eval_csv: Path,
+    tmp_path_factory: pytest.TempPathFactory,
 ) -> QualityGate:
     """The gate of the 300-row banking77 train slice (reference LM cache in a temp folder)."""
-    corpus = banking.corpus
+    corpus = banking_samples.corpus
     reference = QualityReference(
         doc_ids=corpus["doc_id"].to_list(),
         texts=corpus["text"].to_list(),
         labels=corpus["label"].to_list(),
         groups=corpus["label"].to_list(),
-        vectors=banking.corpus_vectors,
-        embedder_fingerprint=banking.fingerprint,
+        vectors=banking_samples.corpus_vectors,
+        embedder_fingerprint=banking_samples.fingerprint,
     )
     tools = QualityTools(minilm, cache_dir=tmp_path_factory.mktemp("quality-cache"))  # type: ignore[arg-type]
     eval_set = load_eval_set(eval_csv, name="banking77-test")
@@ -70,9 +73,9 @@ def _judge(gate: QualityGate, samples: pl.DataFrame, **kwargs: object) -> SuiteR
 
 
 def test_real_validation_split_passes_every_blocking_check(
-    gate: QualityGate, banking: Banking
+    gate: QualityGate, banking_samples: Banking
 ) -> None:
-    report = _judge(gate, banking.samples, gap_ids=["gap-test"])
+    report = _judge(gate, banking_samples.samples, gap_ids=["gap-test"])
     by_name = report.by_name()
     assert sorted(by_name) == sorted(SPECS)
     assert report.failed_blocking() == [], [c.sentence() for c in report.failed_blocking()]
@@ -202,25 +205,29 @@ CRAFTED: dict[str, Corrupt] = {
 
 @pytest.mark.parametrize("check", sorted(CRAFTED))
 def test_each_check_fails_on_data_crafted_for_it(
-    gate: QualityGate, banking: Banking, check: str
+    gate: QualityGate, banking_samples: Banking, check: str
 ) -> None:
     eval_texts = list(gate.eval_sets[0][0].texts)
-    crafted = CRAFTED[check](banking.samples, Context(banking, eval_texts))
+    crafted = CRAFTED[check](banking_samples.samples, Context(banking_samples, eval_texts))
     result = _judge(gate, crafted).by_name()[check]
     assert result.applicable, result.note
     assert not result.passed, result.sentence()
     assert result.blocking is (check in DEFAULT_BLOCKING)
 
 
-def test_gaps_reached_counts_targeted_gaps(gate: QualityGate, banking: Banking) -> None:
+def test_gaps_reached_counts_targeted_gaps(gate: QualityGate, banking_samples: Banking) -> None:
     gaps = ["gap-test", *(f"gap-missed-{i}" for i in range(3))]
-    result = _judge(gate, banking.samples, gap_ids=gaps).by_name()["gaps_reached"]
+    result = _judge(gate, banking_samples.samples, gap_ids=gaps).by_name()["gaps_reached"]
     assert result.observed == pytest.approx(0.25)
     assert not result.passed
 
 
-def test_checks_without_evidence_are_not_applicable(gate: QualityGate, banking: Banking) -> None:
-    bare = banking.samples.select("sample_id", "text")  # an external set: no labels, no targets
+def test_checks_without_evidence_are_not_applicable(
+    gate: QualityGate, banking_samples: Banking
+) -> None:
+    bare = banking_samples.samples.select(
+        "sample_id", "text"
+    )  # an external set: no labels, no targets
     report = _judge(gate, bare).by_name()
     for name in ("target_cosine", "label_consistency", "gaps_reached", "mix_drift"):
         assert report[name].status == "not applicable", report[name].sentence()
@@ -228,8 +235,10 @@ def test_checks_without_evidence_are_not_applicable(gate: QualityGate, banking: 
     assert report["fluency"].applicable
 
 
-def test_gx_results_carry_every_applicable_check(gate: QualityGate, banking: Banking) -> None:
-    report = _judge(gate, banking.samples)
+def test_gx_results_carry_every_applicable_check(
+    gate: QualityGate, banking_samples: Banking
+) -> None:
+    report = _judge(gate, banking_samples.samples)
     checked = {
         res["expectation_config"]["meta"]["check"]
         for result in report.gx_results.values()

@@ -11,7 +11,7 @@ from checks.row_filters import REJECT_CATEGORIES, filter_samples, rejection_reas
 from factory.config import ChecksConfig
 from factory.errors import SchemaError
 from factory.schemas import SYNTHETIC_REJECTS, SYNTHETIC_SAMPLES
-from tests.checks.conftest import Banking, MakeSamples
+from tests.fixtures.samples import Banking, MakeSamples
 
 D = 32
 CORPUS_TEXTS = ["How do I top up my card?", "Where is my new card?"]
@@ -122,9 +122,11 @@ def test_empty_input(make_samples: MakeSamples) -> None:
     assert rejects.columns == SYNTHETIC_REJECTS.column_names
 
 
-def test_real_minilm_catches_copies_and_duplicates(banking: Banking, minilm: object) -> None:
-    corpus_text = banking.corpus["text"][0]
-    sample_text = banking.samples["text"][5]
+def test_real_minilm_catches_copies_and_duplicates(
+    banking_samples: Banking, minilm: object
+) -> None:
+    corpus_text = banking_samples.corpus["text"][0]
+    sample_text = banking_samples.samples["text"][5]
     injected = {
         "zz-copy": corpus_text.upper() + "  ",
         "zz-dupe": sample_text + " ",
@@ -132,20 +134,26 @@ def test_real_minilm_catches_copies_and_duplicates(banking: Banking, minilm: obj
     }
     extra_vectors = minilm.embed(list(injected.values()))  # type: ignore[attr-defined]
     extra = pl.DataFrame({"sample_id": list(injected), "text": list(injected.values())}).join(
-        banking.samples.drop("sample_id", "text").head(3).with_row_index("_i"), how="cross"
+        banking_samples.samples.drop("sample_id", "text").head(3).with_row_index("_i"), how="cross"
     )
     extra = extra.filter(pl.col("_i") == 0).drop("_i").select(SYNTHETIC_SAMPLES.column_names)
-    samples = pl.concat([banking.samples, extra])
-    vectors = np.vstack([banking.sample_vectors, extra_vectors])
+    samples = pl.concat([banking_samples.samples, extra])
+    vectors = np.vstack([banking_samples.sample_vectors, extra_vectors])
     accepted, rejects = filter_samples(
-        samples, vectors, banking.corpus_vectors, banking.corpus["text"].to_list(), ChecksConfig()
+        samples,
+        vectors,
+        banking_samples.corpus_vectors,
+        banking_samples.corpus["text"].to_list(),
+        ChecksConfig(),
     )
     reasons = dict(rejects.select("sample_id", "reason").rows())
     assert reasons["zz-copy"].startswith("corpus_copy")
     assert reasons["zz-dupe"].startswith("duplicate")
     assert reasons["zz-trunc"].startswith("too_short")
     real_rejects = rejects.filter(~pl.col("sample_id").str.starts_with("zz-"))
-    assert real_rejects.height <= 0.05 * banking.samples.height  # real validation rows mostly pass
+    assert (
+        real_rejects.height <= 0.05 * banking_samples.samples.height
+    )  # real validation rows mostly pass
     assert accepted.height + rejects.height == samples.height
 
 

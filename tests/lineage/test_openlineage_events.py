@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from lineage import DatasetRef, LineageError, OpenLineageEmitter, SecretInLineageError
-from tests import conftest as shared
+from tests.fixtures.paths import test_data_dir
 
 CORPUS = DatasetRef(
     "file:///data/corpus",
@@ -33,7 +33,7 @@ SAMPLES = DatasetRef(
 @pytest.fixture(scope="module")
 def spec_dir() -> Path:
     """The OpenLineage spec folder of the shared data; skips when it is absent."""
-    root = shared.test_data_dir()
+    root = test_data_dir()
     if root is None or not (root / "openlineage-spec" / "OpenLineage.json").is_file():
         pytest.skip("openlineage-spec not found: set FACTORY_TEST_DATA or place shared/data")
     return root / "openlineage-spec"

@@ -27,9 +27,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from factory.serving import free_port
+from tests.fixtures.network import free_port
+from tests.fixtures.paths import REPO
 
-REPO = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(os.environ.get("FACTORY_TEST_ARTIFACTS", REPO / "test-artifacts")) / "ui"
 LAYERS = ("corpus", "embeddings", "map", "gaps", "synthesis", "students", "release")

@@ -10,7 +10,9 @@ import numpy as np
 import polars as pl
 
 from factory.config import FactoryConfig, SplitConfig
-from factory.corpus import assign_split, ingest_corpus, near_duplicate_pairs, normalize_text
+from factory.corpus import ingest_corpus, normalize_text
+from factory.corpus.ingest import near_duplicate_pairs
+from factory.corpus.splits import assign_split
 from factory.hashing import content_hash
 
 

@@ -11,12 +11,8 @@ import pytest
 
 from factory.config import FactoryConfig
 from factory.corpus import ingest_corpus
-from factory.corpus.shards import (
-    ShardStore,
-    shard_input_fingerprint,
-    shard_sources,
-    watched_shard_name,
-)
+from factory.corpus.shards import ShardStore, shard_input_fingerprint
+from factory.corpus.sources import shard_sources, watched_shard_name
 from factory.errors import ConfigError
 
 

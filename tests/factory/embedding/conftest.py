@@ -1,23 +1,14 @@
-"""Fixtures of the embedding tests: banking77 texts and a real llama.cpp embedding server."""
+"""Fixtures of the embedding tests: a real llama.cpp embedding server."""
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
 from factory.embedding import OpenAIEmbedder
 from factory.models import smollm2_gguf_path
 from factory.serving import LlamaServer
-
-
-@pytest.fixture(scope="session")
-def banking_texts(banking77_dir: Path) -> list[str]:
-    """The first 200 texts of banking77 train.csv."""
-    with (banking77_dir / "train.csv").open(encoding="utf-8", newline="") as fh:
-        return [row["text"] for _, row in zip(range(200), csv.DictReader(fh), strict=False)]
 
 
 @pytest.fixture(scope="session")

@@ -34,8 +34,8 @@ def embedder(request: pytest.FixtureRequest) -> Embedder:
 
 
 @pytest.fixture
-def texts(banking_texts: list[str]) -> list[str]:
-    return banking_texts[:N]
+def texts(banking77_texts: list[str]) -> list[str]:
+    return banking77_texts[:N]
 
 
 def _fresh(embedder: Embedder) -> Embedder:

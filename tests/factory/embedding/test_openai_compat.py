@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from factory.config import EmbeddingConfig
-from factory.embedding import OpenAIEmbedder, create_embedder, is_loopback
+from factory.embedding import OpenAIEmbedder, create_embedder
 from factory.errors import BackendError, ConfigError, RemoteNotAllowedError
 
 KEY = "sk-test-0123456789-never-print-me"
@@ -113,24 +113,6 @@ def test_remote_refused_through_the_config() -> None:
         create_embedder(cfg)
     allowed = create_embedder(cfg.model_copy(update={"allow_remote": True}))
     assert isinstance(allowed, OpenAIEmbedder)
-
-
-@pytest.mark.parametrize(
-    ("host", "loopback"),
-    [
-        ("127.0.0.1", True),
-        ("127.8.9.10", True),
-        ("localhost", True),
-        ("::1", True),
-        ("[::1]", True),
-        ("::ffff:127.0.0.1", True),
-        ("0.0.0.0", False),
-        ("192.168.1.2", False),
-        ("example.com", False),
-    ],
-)
-def test_is_loopback(host: str, loopback: bool) -> None:
-    assert is_loopback(host) is loopback
 
 
 def test_bad_url_is_a_config_error() -> None:
@@ -243,7 +225,7 @@ def test_fingerprint_uses_endpoint_model_and_server_report(endpoint: tuple[str, 
 
 
 def test_unreachable_endpoint_says_so() -> None:
-    from factory.serving import free_port
+    from tests.fixtures.network import free_port
 
     emb = _fast(OpenAIEmbedder(f"http://127.0.0.1:{free_port()}/v1", "m"))
     emb.max_tries = 2

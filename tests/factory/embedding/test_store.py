@@ -10,7 +10,8 @@ import polars as pl
 import pytest
 
 from factory.config import EmbeddingConfig
-from factory.embedding import Embedder, EmbeddingStore, cache_table_name
+from factory.embedding import Embedder, EmbeddingStore
+from factory.embedding.store import cache_table_name
 from factory.errors import FactoryError, SchemaError
 from factory.hashing import content_hash
 from factory.schemas import DOCUMENT_EMBEDDINGS
@@ -68,8 +69,8 @@ def store(tmp_path: Path) -> EmbeddingStore:
 
 
 @pytest.fixture
-def texts(banking_texts: list[str]) -> list[str]:
-    return list(dict.fromkeys(banking_texts))[:105]
+def texts(banking77_texts: list[str]) -> list[str]:
+    return list(dict.fromkeys(banking77_texts))[:105]
 
 
 def test_incremental_embeds_only_new_texts(store: EmbeddingStore, texts: list[str]) -> None:

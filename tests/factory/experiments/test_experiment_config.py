@@ -8,7 +8,7 @@ import pytest
 
 from factory.errors import ConfigError
 from factory.experiments import UtilityExperimentConfig, load_experiment_config
-from tests.conftest import REPO
+from tests.fixtures.paths import REPO
 
 DATA = {"data": {"train_path": "train.csv", "test_path": "test.csv"}}
 

@@ -8,7 +8,8 @@ import polars as pl
 import pytest
 
 from factory.errors import ConfigError, SourceError
-from factory.experiments import UtilityExperimentConfig, labelled_rows, split_and_cut
+from factory.experiments import UtilityExperimentConfig
+from factory.experiments.data import labelled_rows, split_and_cut
 from factory.hashing import content_hash
 
 INTENTS = [f"intent_{i:02d}" for i in range(20)]

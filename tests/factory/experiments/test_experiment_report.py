@@ -8,16 +8,9 @@ from pathlib import Path
 import pytest
 
 from factory.errors import FactoryError
-from factory.experiments import (
-    CONDITIONS,
-    SeedOutcome,
-    UtilityResult,
-    markdown_report,
-    plot_conditions,
-    result_json,
-    summarize,
-    write_json,
-)
+from factory.experiments import CONDITIONS, UtilityResult, markdown_report, summarize
+from factory.experiments.report import plot_conditions, result_json, write_json
+from factory.experiments.utility import SeedOutcome
 
 ACCURACY = {"train_only": 0.80, "untargeted": 0.81, "targeted": 0.83, "adversarial": 0.82}
 CUT = {"train_only": 0.30, "untargeted": 0.32, "targeted": 0.45, "adversarial": 0.41}

@@ -7,7 +7,7 @@ import math
 import pytest
 
 from factory.errors import FactoryError
-from factory.experiments import t_interval
+from factory.experiments.intervals import t_interval
 
 T_975_DF2 = 4.302652729911275  # Student t quantile, 0.975, 2 degrees of freedom (tables)
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from factory.experiments import UNTARGETED, adversarial_split, untargeted_plan
+from factory.experiments.plans import UNTARGETED, untargeted_plan
+from factory.experiments.utility import adversarial_split
 from factory.synthesis import TrainSet
 
 

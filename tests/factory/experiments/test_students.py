@@ -10,7 +10,7 @@ import pytest
 
 from factory.config import StudentConfig
 from factory.errors import ConfigError
-from factory.experiments import STUDENT_BACKENDS, train_student
+from factory.experiments.students import STUDENT_BACKENDS, train_student
 
 LABELS = ["card_arrival", "top_up_failed", "lost_card"]
 

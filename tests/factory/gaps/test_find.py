@@ -18,16 +18,16 @@ from factory.gaps import (
     UNDER_REPRESENTED,
     Reference,
     find_gaps,
-    gap_id,
     gap_points,
-    percentile_ranks,
-    shortfall,
-    split_budget,
 )
+from factory.gaps.budget import split_budget
+from factory.gaps.candidates import shortfall
+from factory.gaps.records import gap_id
+from factory.gaps.sparse import percentile_ranks
 from factory.hashing import content_hash
-from factory.mapping import clusters_frame
+from factory.mapping.build import clusters_frame
 from factory.schemas import COVERAGE_GAPS
-from tests.factory.gaps.gaps_planted import (
+from tests.fixtures.planted_gaps import (
     DIM,
     JUNK,
     THIN,

@@ -1,15 +1,19 @@
-"""Outside inputs of the gap finders: a reference source and per-example evaluation results."""
+"""Outside inputs of the gap finders: the coverage reference, a reference source and per-example
+evaluation results."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import polars as pl
 import pytest
 
 from factory.config import FactoryConfig, SourceConfig
-from factory.errors import ConfigError, SourceError
-from factory.gaps.inputs import read_evaluation, reference_texts
+from factory.errors import ConfigError, FactoryError, SourceError
+from factory.gaps.inputs import coverage_reference, read_evaluation, reference_texts
+from factory.hashing import content_hash, fingerprint
+from tests.fixtures.synthesis_fakes import BagEmbedder
 
 
 def test_reference_texts_are_normalized_distinct_and_skip_bad_rows(tmp_path: Path) -> None:
@@ -67,3 +71,64 @@ def test_read_evaluation_names_missing_columns_and_files(tmp_path: Path) -> None
     text.write_text("a 1\n", encoding="utf-8")
     with pytest.raises(SourceError, match="unknown format"):
         read_evaluation(text)
+
+
+# --- the coverage reference ---------------------------------------------------------------------
+
+
+def _small_map() -> tuple[pl.DataFrame, np.ndarray]:
+    ids = [f"d{i}" for i in range(6)]
+    splits = ["train", "validation", "train", "validation", "test", "validation"]
+    vectors = np.eye(6, dtype=np.float32)
+    return pl.DataFrame({"doc_id": ids, "split": splits}), vectors
+
+
+def _gaps_config(tmp_path: Path, **gaps: object) -> FactoryConfig:
+    return FactoryConfig.from_dict(
+        {"home": str(tmp_path / "home"), "gaps": gaps}, base_dir=tmp_path
+    )
+
+
+def test_no_reference_has_a_fixed_version(tmp_path: Path) -> None:
+    semantic_map, vectors = _small_map()
+    config = _gaps_config(tmp_path, reference="none")
+    assert coverage_reference(config, semantic_map, vectors, ["m"]) == (None, "no-reference")
+
+
+def test_the_validation_reference_is_the_maps_validation_rows(tmp_path: Path) -> None:
+    semantic_map, vectors = _small_map()
+    config = _gaps_config(tmp_path, reference="validation")
+    reference, version = coverage_reference(config, semantic_map, vectors, ["m"])
+    assert reference is not None
+    assert reference.ids == ["d1", "d3", "d5"]
+    np.testing.assert_array_equal(reference.vectors, vectors[[1, 3, 5]])
+    assert version == fingerprint("validation", ["d1", "d3", "d5"])
+    shuffled = semantic_map.with_columns(pl.Series("split", ["validation"] * 2 + ["train"] * 4))
+    _, other = coverage_reference(config, shuffled, vectors, ["m"])
+    assert other != version
+
+
+def test_a_source_reference_is_embedded_with_the_corpus_model(tmp_path: Path) -> None:
+    path = tmp_path / "production.jsonl"
+    path.write_text(
+        '{"text": "is there an  atm limit"}\n{"text": "is there an atm limit"}\n'
+        '{"text": "how do I freeze my card"}\n',
+        encoding="utf-8",
+    )
+    semantic_map, vectors = _small_map()
+    config = _gaps_config(
+        tmp_path,
+        reference="source",
+        reference_source={"id": "prod", "kind": "jsonl", "path": str(path)},
+    )
+    embedder = BagEmbedder()
+    texts = ["is there an atm limit", "how do I freeze my card"]
+    reference, version = coverage_reference(
+        config, semantic_map, vectors, [embedder.fingerprint] * 6, embedder=embedder
+    )
+    assert reference is not None
+    assert reference.ids == [content_hash(t) for t in texts]
+    np.testing.assert_allclose(reference.vectors, embedder.embed(texts), atol=1e-6)
+    assert version == fingerprint("source", sorted(reference.ids))
+    with pytest.raises(FactoryError, match="rematerialize document_embeddings"):
+        coverage_reference(config, semantic_map, vectors, ["another-model"], embedder=embedder)

@@ -28,7 +28,7 @@ from factory.corpus import ingest_corpus, normalize_text
 from factory.embedding.base import Embedder
 from factory.gaps import BRIDGE, COVERAGE, SPARSE_REGION, GapFinding, Reference, find_gaps
 from factory.mapping import MapResult, build_map
-from tests.factory.gaps.banking_planted import (
+from tests.fixtures.planted_banking import (
     CUT_INTENTS,
     TOP,
     PlantedBanking,
@@ -81,7 +81,7 @@ class MappedBanking:
 
 
 @pytest.fixture(scope="module")
-def banking(
+def planted_banking(
     banking77_dir: Path, minilm: Embedder, tmp_path_factory: pytest.TempPathFactory
 ) -> MappedBanking:
     """Plant, ingest (text only), embed and map banking77 once for the module."""
@@ -132,45 +132,47 @@ def banking(
     )
 
 
-def _report(banking: MappedBanking, title: str, rows: list[RecallRow], full: GapFinding) -> None:
+def _report(
+    planted_banking: MappedBanking, title: str, rows: list[RecallRow], full: GapFinding
+) -> None:
     """Print the figures of one measurement (visible with -s)."""
-    mapped, planted = banking.mapped, banking.planted
+    mapped, planted = planted_banking.mapped, planted_banking.planted
     split_counts = mapped.semantic_map["split"].value_counts(sort=True).rows()
     print(f"\n== {title} ==")
     print(
-        f"corpus {mapped.semantic_map.height} docs {split_counts} ({banking.quarantined} "
+        f"corpus {mapped.semantic_map.height} docs {split_counts} ({planted_banking.quarantined} "
         f"quarantined), reference {len(planted.reference_texts)}, clusters "
         f"{mapped.clusters.height}, noise share {mapped.noise_share:.1%}, params {mapped.params}"
     )
-    print(f"seconds { {k: round(v, 1) for k, v in banking.seconds.items()} }")
+    print(f"seconds { {k: round(v, 1) for k, v in planted_banking.seconds.items()} }")
     print(f"cut intents: {planted.cut}")
     print(f"{'run':<18} {'gaps':>5} {'top' + str(TOP):>6}")
     for row in rows:
         print(row.line(CUT_INTENTS))
     print(f"full run proposed {full.proposed}, radius {full.radius:.3f}, notes {full.notes}")
-    args = (banking.label_of, banking.reference.vectors, planted.reference_labels)
+    args = (planted_banking.label_of, planted_banking.reference.vectors, planted.reference_labels)
     print("\n".join(describe_gaps(full.gaps, *args)))
     missed = sorted(set(planted.cut) - rows[0].covered)
     print("\n".join(describe_misses(full.gaps, missed, *args)))
 
 
-def test_unlabelled_top_gaps_cover_the_cut_intents(banking: MappedBanking) -> None:
-    full = banking.find(GapsConfig())
-    rows = [banking.recall("all kinds", full)]
+def test_unlabelled_top_gaps_cover_the_cut_intents(planted_banking: MappedBanking) -> None:
+    full = planted_banking.find(GapsConfig())
+    rows = [planted_banking.recall("all kinds", full)]
     for kind in (COVERAGE, SPARSE_REGION, BRIDGE):
-        rows.append(banking.recall(kind, banking.find(GapsConfig(kinds=[kind]))))
-    _report(banking, "unlabelled, GapsConfig()", rows, full)
+        rows.append(planted_banking.recall(kind, planted_banking.find(GapsConfig(kinds=[kind]))))
+    _report(planted_banking, "unlabelled, GapsConfig()", rows, full)
     covered = rows[0].covered
-    missed = sorted(set(banking.planted.cut) - covered)
+    missed = sorted(set(planted_banking.planted.cut) - covered)
     assert len(covered) >= 8, f"top {TOP} gaps cover {len(covered)}/10 cut intents; missed {missed}"
 
 
-def test_labelled_uniform_mix_covers_every_cut_intent(banking: MappedBanking) -> None:
-    full = banking.find(GapsConfig(target_mix="uniform"), labelled=True)
-    rows = [banking.recall("all kinds + labels", full)]
-    _report(banking, "labels, target_mix='uniform'", rows, full)
+def test_labelled_uniform_mix_covers_every_cut_intent(planted_banking: MappedBanking) -> None:
+    full = planted_banking.find(GapsConfig(target_mix="uniform"), labelled=True)
+    rows = [planted_banking.recall("all kinds + labels", full)]
+    _report(planted_banking, "labels, target_mix='uniform'", rows, full)
     covered = rows[0].covered
-    missed = sorted(set(banking.planted.cut) - covered)
+    missed = sorted(set(planted_banking.planted.cut) - covered)
     assert len(covered) == CUT_INTENTS, (
         f"top {TOP} gaps cover {len(covered)}/10 cut intents; missed {missed}"
     )

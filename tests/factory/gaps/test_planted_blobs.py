@@ -14,7 +14,7 @@ import pytest
 from factory.config import GapsConfig, MapConfig
 from factory.gaps import GapFinding, find_gaps
 from factory.mapping import MapResult, build_map
-from tests.factory.gaps.blobs_planted import (
+from tests.fixtures.planted_blobs import (
     BRIDGES,
     HOLES,
     PlantedBlobs,

@@ -7,10 +7,14 @@ from pathlib import Path
 from typing import Any
 
 import polars as pl
+import pytest
 
 from factory.config import TeacherConfig
-from factory.gaps.probes import parse_probe_lines, save_probes, write_probes
+from factory.errors import FactoryError
+from factory.gaps.probes import parse_probe_lines, probe_inputs, save_probes, write_probes
 from factory.hashing import fingerprint
+from factory.home import Home
+from factory.storage import write_table
 from factory.teacher.base import Completion, Messages, Teacher
 
 
@@ -71,3 +75,17 @@ def test_write_probes_asks_per_cluster_with_delimited_examples(tmp_path: Path) -
     path = save_probes(probes, tmp_path / "p" / "probes.jsonl", teacher.fingerprint)
     rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
     assert rows == [{"text": probes[0], "teacher": teacher.fingerprint}]
+
+
+def test_probe_inputs_are_the_train_rows_of_a_materialized_map(tmp_path: Path) -> None:
+    home = Home(tmp_path)
+    with pytest.raises(FactoryError, match=r"no materialized \['clusters', 'semantic_map'\]"):
+        probe_inputs(home)
+    write_table(home, "clusters", pl.DataFrame({"cluster_id": [0], "label": ["cards"]}))
+    mapped = {"doc_id": ["a", "b", "c"], "split": ["train", "test", "train"], "cluster_id": [0] * 3}
+    write_table(home, "semantic_map", pl.DataFrame(mapped))
+    texts = {"doc_id": ["a", "b", "c"], "text": ["one", "two", "three"]}
+    write_table(home, "corpus_documents", pl.DataFrame(texts))
+    clusters, train = probe_inputs(home)
+    assert clusters["label"].to_list() == ["cards"]
+    assert sorted(train["text"].to_list()) == ["one", "three"]  # the test row stays held out

@@ -6,7 +6,7 @@ import pytest
 
 from factory.config import MapConfig
 from factory.mapping import MapResult, build_map
-from tests.factory.mapping.map_planted import Planted, make_planted
+from tests.fixtures.planted_map import Planted, make_planted
 
 
 @pytest.fixture(scope="session")

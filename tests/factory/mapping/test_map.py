@@ -12,20 +12,13 @@ from sklearn.metrics import adjusted_rand_score
 
 from factory.config import MapConfig
 from factory.errors import FactoryError, SchemaError
-from factory.mapping import (
-    MapResult,
-    build_map,
-    ctfidf_keywords,
-    default_min_cluster_size,
-    default_min_samples,
-    hashed_sample,
-    knn,
-    knn_density,
-    label_from_keywords,
-    plot_map,
-)
+from factory.mapping import MapResult, build_map, plot_map
+from factory.mapping.cluster import default_min_cluster_size, default_min_samples
+from factory.mapping.density import knn, knn_density
+from factory.mapping.keywords import ctfidf_keywords, label_from_keywords
+from factory.mapping.reduce import hashed_sample
 from factory.schemas import CLUSTERS, SEMANTIC_MAP
-from tests.factory.mapping.map_planted import BLOB_WORDS, JUNK, THIN, Planted
+from tests.fixtures.planted_map import BLOB_WORDS, JUNK, THIN, Planted
 
 
 def _unit(rng: np.random.Generator, n: int, d: int) -> np.ndarray:

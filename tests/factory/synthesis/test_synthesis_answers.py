@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from factory.synthesis import answer_schema, parse_answer
+from factory.synthesis.answers import answer_schema, parse_answer
 
 
 def test_schemas_come_from_the_pydantic_models() -> None:

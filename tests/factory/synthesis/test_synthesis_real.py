@@ -35,16 +35,16 @@ from factory.synthesis import (
     TrainSet,
     answer_schema,
     build_plan,
-    instruction_text,
     plan_frame,
-    shared_run,
     synthesize,
 )
-from factory.teacher import ChatRequest, Completion, OpenAIChatTeacher, local_fingerprint
+from factory.synthesis.verify import instruction_text, shared_run
+from factory.teacher import ChatRequest, Completion, OpenAIChatTeacher
 from factory.teacher.cache import ResponseCache
-from factory.teacher.fault_proxy import FaultProxy, FaultRates
-from tests.conftest import REPO
-from tests.factory.synthesis.fakes import gap, gaps_frame
+from factory.teacher.openai_chat import local_fingerprint
+from factory.testing.fault_proxy import FaultProxy, FaultRates
+from tests.fixtures.paths import REPO
+from tests.fixtures.synthesis_fakes import gap, gaps_frame
 
 KIND = "classification"
 SYNTH = SynthesisConfig(candidates_per_target=2, correction_rounds=1, concurrency=2, seed=0)

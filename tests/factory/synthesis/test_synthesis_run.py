@@ -15,7 +15,6 @@ from factory.embedding import Embedder
 from factory.errors import ConfigError, FactoryError
 from factory.schemas import SYNTHETIC_REJECTS, SYNTHETIC_SAMPLES
 from factory.synthesis import (
-    STAGES,
     SynthesisResult,
     TrainSet,
     build_plan,
@@ -25,9 +24,11 @@ from factory.synthesis import (
     synthesize,
     targets_from_frame,
 )
-from factory.teacher import Messages, Teacher
+from factory.synthesis.plan import STAGES
+from factory.teacher import Teacher
+from factory.teacher.base import Messages
 from factory.teacher.cache import ResponseCache
-from tests.factory.synthesis.fakes import (
+from tests.fixtures.synthesis_fakes import (
     TOPICS,
     BagEmbedder,
     FakeTeacher,

@@ -15,7 +15,7 @@ from factory.teacher import ChatRequest, Completion, Teacher
 from factory.teacher.budget import Prices, TokenBudget
 from factory.teacher.cache import ResponseCache
 from factory.teacher.calls import SampleRequest, TeacherCalls, TeacherUnreachableError
-from tests.factory.teacher.scripted import Scripted, chat_answer, fast_teacher
+from tests.fixtures.teacher_scripted import Scripted, chat_answer, fast_teacher
 
 SCHEMA = {"type": "object", "properties": {"text": {"type": "string"}}, "required": ["text"]}
 REFUSED = {"error": {"message": "body.response_format.type: Input should be 'text'"}}

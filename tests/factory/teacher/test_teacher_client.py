@@ -13,9 +13,7 @@ import pytest
 from factory.config import TeacherConfig
 from factory.errors import BackendError, ConfigError, RemoteNotAllowedError
 from factory.hashing import fingerprint, hash_file
-from factory.serving import free_port
 from factory.teacher import (
-    WEIGHTS_UNVERIFIABLE,
     ChatRequest,
     Completion,
     OpenAIChatTeacher,
@@ -24,7 +22,9 @@ from factory.teacher import (
     start_teacher,
     weights_hash,
 )
-from tests.factory.teacher.scripted import chat_answer, fast_teacher
+from factory.teacher.openai_chat import WEIGHTS_UNVERIFIABLE
+from tests.fixtures.network import free_port
+from tests.fixtures.teacher_scripted import chat_answer, fast_teacher
 
 KEY = "sk-teacher-test-0123456789-never-print-me"
 MSGS = [{"role": "user", "content": "Say hi"}]

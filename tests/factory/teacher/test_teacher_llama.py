@@ -11,7 +11,7 @@ from factory.config import TeacherConfig
 from factory.hashing import fingerprint, hash_file
 from factory.models import smollm2_gguf_path
 from factory.teacher import OpenAIChatTeacher, local_token_counter, start_teacher
-from tests.factory.teacher.processes import server_pids
+from tests.fixtures.processes import server_pids
 
 MSGS = [{"role": "user", "content": "Name one colour."}]
 

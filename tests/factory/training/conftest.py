@@ -24,7 +24,7 @@ def base_lm(base_model: BaseModelInfo) -> tuple[Any, Any]:
 
 
 @pytest.fixture(scope="session")
-def banking_texts(banking77_slice: Path) -> list[str]:
+def banking_training_texts(banking77_slice: Path) -> list[str]:
     """The first 16 banking77 train rows as classification training texts."""
     frame = pl.read_csv(banking77_slice).head(16).rename({"category": "label"})
     return training_texts(frame, "classification")

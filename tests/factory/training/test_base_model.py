@@ -10,7 +10,8 @@ import pytest
 from factory.errors import ConfigError
 from factory.hashing import hash_file, hash_files
 from factory.models import smollm2_gguf_path
-from factory.training import BaseModelInfo, model_fingerprint_files, prepare_base_model
+from factory.training import BaseModelInfo, prepare_base_model
+from factory.training.base_model import model_fingerprint_files
 
 
 def test_gguf_is_dequantized_into_a_complete_cached_folder(

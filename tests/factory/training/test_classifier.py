@@ -10,7 +10,9 @@ import pytest
 
 from factory.config import StudentConfig
 from factory.errors import ConfigError, FactoryError
-from factory.training import LinearHead, hash_checkpoint, load_head, train_head
+from factory.training import load_head, train_head
+from factory.training.checkpoints import hash_checkpoint
+from factory.training.classifier import LinearHead
 
 CENTRES = {"card": 0, "cash": 1, "pin": 2}
 

@@ -19,17 +19,16 @@ from factory.training import (
     BaseModelInfo,
     evaluate_causal_lm,
     evaluate_head,
-    format_prompt,
-    label_token_sequences,
     load_head,
     load_student,
-    normalize_answer,
-    perplexity,
     summarize,
-    token_nll,
     train_head,
     training_texts,
 )
+from factory.training.decoding import label_token_sequences
+from factory.training.evaluate import normalize_answer
+from factory.training.perplexity import perplexity, token_nll
+from factory.training.texts import format_prompt
 
 LABELS = ["card_arrival", "card", "cash withdrawal", "pin_blocked"]
 MESSAGES = [

@@ -11,20 +11,15 @@ import pytest
 
 from factory.config import StudentConfig
 from factory.errors import BackendError, ConfigError, FactoryError
-from factory.training import (
-    LORA_TARGET_MODULES,
-    BaseModelInfo,
-    hash_checkpoint,
-    load_student,
-    perplexity,
-    prepare_base_model,
-    train_causal_lm,
-)
+from factory.training import BaseModelInfo, load_student, prepare_base_model, train_causal_lm
+from factory.training.causal_lm import LORA_TARGET_MODULES
+from factory.training.checkpoints import hash_checkpoint
+from factory.training.perplexity import perplexity
 
 
 def test_three_steps_save_a_hashed_adapter(
     base_model: BaseModelInfo,
-    banking_texts: list[str],
+    banking_training_texts: list[str],
     tmp_path: Path,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
@@ -34,8 +29,8 @@ def test_three_steps_save_a_hashed_adapter(
     with caplog.at_level(logging.INFO, logger="factory.training"):
         result = train_causal_lm(
             base_model,
-            banking_texts[:12],
-            banking_texts[12:],
+            banking_training_texts[:12],
+            banking_training_texts[12:],
             config,
             out,
             progress=lambda done, total: calls.append((done, total)),
@@ -70,7 +65,7 @@ def test_three_steps_save_a_hashed_adapter(
 
 
 def test_training_lowers_perplexity_on_its_texts_and_the_saved_adapter_matches(
-    base_model: BaseModelInfo, banking_texts: list[str], tmp_path: Path
+    base_model: BaseModelInfo, banking_training_texts: list[str], tmp_path: Path
 ) -> None:
     config = StudentConfig(
         method="lora", max_steps=8, batch_size=2, max_length=48, learning_rate=1e-3, seed=0
@@ -78,7 +73,9 @@ def test_training_lowers_perplexity_on_its_texts_and_the_saved_adapter_matches(
     out = tmp_path / "student"
     out.mkdir()
     (out / "stale.txt").write_text("from an earlier run")
-    result = train_causal_lm(base_model, banking_texts, banking_texts, config, out)
+    result = train_causal_lm(
+        base_model, banking_training_texts, banking_training_texts, config, out
+    )
     print(
         f"\n8 steps: {result.train_seconds / result.steps:.2f} s/step; perplexity "
         f"{result.perplexity_before:.2f} -> {result.perplexity_after:.2f}"
@@ -88,7 +85,7 @@ def test_training_lowers_perplexity_on_its_texts_and_the_saved_adapter_matches(
     assert not (out / "stale.txt").exists()  # the previous folder was replaced whole
 
     reloaded, tokenizer = load_student(base_model, out)
-    again = perplexity(reloaded, tokenizer, banking_texts, max_length=config.max_length)
+    again = perplexity(reloaded, tokenizer, banking_training_texts, max_length=config.max_length)
     assert again == pytest.approx(result.perplexity_after, rel=1e-3)
 
 
@@ -110,7 +107,7 @@ def test_loading_a_folder_without_adapter_says_what_to_pass(
 
 
 def test_model_without_lora_targets_fails_with_the_reason(
-    base_model: BaseModelInfo, banking_texts: list[str], tmp_path: Path
+    base_model: BaseModelInfo, banking_training_texts: list[str], tmp_path: Path
 ) -> None:
     import shutil
 
@@ -128,6 +125,6 @@ def test_model_without_lora_targets_fails_with_the_reason(
     out = tmp_path / "runs" / "student"
     cfg = StudentConfig(method="lora", max_steps=1, batch_size=2, max_length=16)
     with pytest.raises(BackendError, match=r"failed: .*q_proj.*attention layers"):
-        train_causal_lm(tiny, banking_texts[:4], banking_texts[:2], cfg, out)
+        train_causal_lm(tiny, banking_training_texts[:4], banking_training_texts[:2], cfg, out)
     assert not out.exists()
     assert list(out.parent.iterdir()) == []  # the temp folder was removed

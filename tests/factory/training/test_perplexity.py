@@ -9,23 +9,25 @@ from typing import Any
 import pytest
 
 from factory.errors import FactoryError
-from factory.training import perplexity
+from factory.training.perplexity import perplexity
 
 
 def test_perplexity_does_not_depend_on_batching(
-    base_lm: tuple[Any, Any], banking_texts: list[str]
+    base_lm: tuple[Any, Any], banking_training_texts: list[str]
 ) -> None:
     model, tokenizer = base_lm
-    one = perplexity(model, tokenizer, banking_texts[:6], max_length=48, batch_size=1)
-    many = perplexity(model, tokenizer, banking_texts[:6], max_length=48, batch_size=8)
+    one = perplexity(model, tokenizer, banking_training_texts[:6], max_length=48, batch_size=1)
+    many = perplexity(model, tokenizer, banking_training_texts[:6], max_length=48, batch_size=8)
     assert math.isfinite(one)
     assert one > 1.0
     assert many == pytest.approx(one, rel=1e-4)
 
 
-def test_perplexity_is_token_weighted(base_lm: tuple[Any, Any], banking_texts: list[str]) -> None:
+def test_perplexity_is_token_weighted(
+    base_lm: tuple[Any, Any], banking_training_texts: list[str]
+) -> None:
     model, tokenizer = base_lm
-    short, long = banking_texts[0], " ".join(banking_texts[1:4])
+    short, long = banking_training_texts[0], " ".join(banking_training_texts[1:4])
     n_short = len(tokenizer(short)["input_ids"]) - 1
     n_long = len(tokenizer(long)["input_ids"]) - 1
     assert n_short != n_long
@@ -37,16 +39,16 @@ def test_perplexity_is_token_weighted(base_lm: tuple[Any, Any], banking_texts: l
 
 
 def test_natural_text_scores_better_than_scrambled(
-    base_lm: tuple[Any, Any], banking_texts: list[str]
+    base_lm: tuple[Any, Any], banking_training_texts: list[str]
 ) -> None:
     model, tokenizer = base_lm
     rng = random.Random(0)
     scrambled = []
-    for text in banking_texts[:8]:
+    for text in banking_training_texts[:8]:
         words = text.split()
         rng.shuffle(words)
         scrambled.append(" ".join(words))
-    natural = perplexity(model, tokenizer, banking_texts[:8], max_length=48)
+    natural = perplexity(model, tokenizer, banking_training_texts[:8], max_length=48)
     assert natural < perplexity(model, tokenizer, scrambled, max_length=48)
 
 

@@ -6,7 +6,8 @@ import polars as pl
 import pytest
 
 from factory.errors import ConfigError, SchemaError
-from factory.training import TASK_TEMPLATES, format_prompt, training_texts
+from factory.training import training_texts
+from factory.training.texts import TASK_TEMPLATES, format_prompt
 
 
 def test_text_kind_is_the_document_itself() -> None:

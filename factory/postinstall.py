@@ -1,0 +1,62 @@
+"""Install-time warm-up: compile the numba-heavy libraries once and check that the teacher runs.
+
+Run as `python -m factory.postinstall`, the last step of `make install`; numba caches the compiled
+code next to the packages. The teacher check decodes a few tokens with the embedded SmolLM2 in a
+child process, so a llama.cpp build that crashes on this CPU fails the install with a message
+instead of segfaulting a later run.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+
+_TEACHER_SMOKE = """
+import llama_cpp
+from factory.models import smollm2_gguf_path
+llm = llama_cpp.Llama(str(smollm2_gguf_path()), n_ctx=256, verbose=False, seed=0)
+out = llm.create_chat_completion([{"role": "user", "content": "Say hello."}], max_tokens=8)
+assert out["choices"][0]["message"]["content"] is not None
+"""
+
+
+def check_teacher() -> None:
+    """Decode a few tokens with llama.cpp in a child process; exit with advice if it crashes."""
+    start = time.perf_counter()
+    result = subprocess.run(
+        [sys.executable, "-c", _TEACHER_SMOKE], capture_output=True, text=True, timeout=600
+    )
+    if result.returncode != 0:
+        sys.exit(
+            f"llama.cpp could not decode with the embedded SmolLM2 (exit {result.returncode}):\n"
+            f"{result.stderr[-2000:]}\n"
+            "Rebuild it for this CPU: remove .venv and run `make install` with LLAMA_CMAKE_ARGS "
+            "set for it (the Makefile's default is a portable AVX2 build)."
+        )
+    print(f"teacher check (llama.cpp decode) passed in {time.perf_counter() - start:.0f} s")
+
+
+def warm_numba() -> None:
+    """Import and exercise fast_hdbscan and umap on a tiny random sample."""
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    data = rng.normal(size=(300, 16)).astype(np.float32)
+    start = time.perf_counter()
+    import fast_hdbscan
+
+    fast_hdbscan.HDBSCAN(min_cluster_size=10).fit(data)
+    import umap
+
+    umap.UMAP(n_components=5, n_neighbors=10, random_state=0).fit_transform(data)
+    print(f"warmed numba caches (fast_hdbscan, umap) in {time.perf_counter() - start:.0f} s")
+
+
+def main() -> None:
+    warm_numba()
+    check_teacher()
+
+
+if __name__ == "__main__":
+    main()
