@@ -7,7 +7,7 @@ import dagster as dg
 from assets.corpus import corpus
 from assets.embeddings import document_embeddings
 from assets.executors import executor_for
-from assets.experiments import utility_experiment
+from assets.experiments import ExperimentResource, utility_experiment
 from assets.gaps import coverage_gaps
 from assets.io_managers import LanceIOManager, ParquetIOManager
 from assets.lineage_step import quality_recorder
@@ -82,6 +82,7 @@ def build_resources(config_path: str | None = None) -> dict[str, object]:
         "teacher": TeacherResource(factory=factory),
         "io_manager": ParquetIOManager(factory=factory),
         "lance_io_manager": LanceIOManager(factory=factory),
+        "experiment": ExperimentResource(),
     }
 
 

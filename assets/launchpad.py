@@ -16,6 +16,7 @@ import dagster as dg
 from pydantic import Field
 
 from factory.config import FactoryConfig, config_keys
+from factory.endpoints import KEEP_CREDENTIALS
 
 __all__ = [
     "BudgetOverrides",
@@ -97,5 +98,7 @@ def apply_overrides(config: FactoryConfig, *overrides: _Overrides) -> FactoryCon
             fragment.setdefault(section, {}).update(values)
     if not fragment:
         return config
-    data = _merge(config.model_dump(mode="json", exclude_unset=True), fragment)
+    # re-validated in memory, never recorded: base URLs keep the credentials requests need
+    kept = config.model_dump(mode="json", exclude_unset=True, context={KEEP_CREDENTIALS: True})
+    data = _merge(kept, fragment)
     return FactoryConfig.from_dict(data, base_dir=config.base_dir)

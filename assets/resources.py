@@ -20,12 +20,19 @@ CONFIG_ENV = "FACTORY_CONFIG"
 
 
 class FactoryResource(dg.ConfigurableResource):
-    """The project's `factory.yaml`, read once per run, with the launchpad's overrides on top."""
+    """The project's `factory.yaml`, read once per run, with the launchpad's overrides on top.
 
-    config_path: str | None = Field(
+    `config_path` is pinned where the definitions are built (the CLI's `--config`, else
+    $FACTORY_CONFIG): a resource dependency, not config, so the launchpad cannot point a run at
+    another file on the host (Dagster refuses a run config that sets it). Having a dependency
+    makes it a context-manager resource: call an asset directly inside
+    `with dg.build_asset_context(resources={"factory": ...}) as context:`."""
+
+    config_path: dg.ResourceDependency[str | None] = Field(
         None,
-        description="Path to factory.yaml; when unset, $FACTORY_CONFIG, then ./factory.yaml, "
-        "then the built-in defaults.",
+        description="Path to factory.yaml, pinned when the definitions are built (not settable "
+        "from the launchpad); when unset, $FACTORY_CONFIG, then ./factory.yaml, then the "
+        "built-in defaults.",
     )
     budgets: BudgetOverrides = Field(
         default_factory=BudgetOverrides,

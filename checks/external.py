@@ -1,7 +1,9 @@
 """`factory check`: the quality suite on any dataset file, judged against any corpus file.
 
-Samples and corpus are Parquet, JSON Lines or CSV files with a `text` column and optionally
-`label` (and, for samples made by factory, its other columns). A corpus with a `split` column is
+Samples and corpus are Parquet, JSON Lines or CSV files (UTF-8, or UTF-16/32 with a byte-order
+mark) with a `text` column of strings and optionally `label` (and, for samples made by factory,
+its other columns); a file that cannot be read is an error naming the file, its role (samples,
+corpus, eval set) and the fix. A corpus with a `split` column is
 judged by its `train` rows; otherwise all its rows are the reference. Rows that a pipeline run
 would filter for personal data or evaluation-set contamination are listed; nothing is changed.
 
@@ -14,6 +16,7 @@ Example:
 
 from __future__ import annotations
 
+import io
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,17 +24,20 @@ from typing import Any
 
 import polars as pl
 
+from checks.contamination import resolve_eval_set
 from checks.gate import QualityGate, embedded_eval_sets
 from checks.measure import SampleSet
 from checks.reference import QualityReference, QualityTools
 from checks.row_filters import screening_reasons
 from checks.suites import SuiteReport
 from factory.config import FactoryConfig
-from factory.errors import ConfigError, SchemaError
+from factory.corpus.encoding import bom_codec
+from factory.errors import ConfigError, SchemaError, SourceError
 
 __all__ = ["ExternalCheck", "check_files", "read_table", "report_rows"]
 
 _READERS = {".parquet": "parquet", ".jsonl": "jsonl", ".ndjson": "jsonl", ".csv": "csv"}
+_KINDS = {"parquet": "Parquet", "jsonl": "JSON Lines", "csv": "CSV"}
 
 
 @dataclass
@@ -60,7 +66,8 @@ class ExternalCheck:
 
 
 def read_table(path: Path, what: str) -> pl.DataFrame:
-    """Read a Parquet, JSON Lines or CSV file that has a `text` column."""
+    """Read a Parquet, JSON Lines or CSV file that has a `text` column of strings; `what` (its
+    role: samples, corpus) is named in every error."""
     path = Path(path)
     if not path.is_file():
         msg = f"{what} file {str(path)!r} does not exist; pass a Parquet, JSONL or CSV file"
@@ -72,16 +79,38 @@ def read_table(path: Path, what: str) -> pl.DataFrame:
             f"{sorted(_READERS)}"
         )
         raise ConfigError(msg)
-    if kind == "parquet":
-        frame = pl.read_parquet(path)
-    elif kind == "jsonl":
-        frame = pl.read_ndjson(path, infer_schema_length=None)
-    else:
-        frame = pl.read_csv(path, infer_schema_length=10000)
+    try:
+        frame = _read(path, kind)
+    except (OSError, UnicodeError, pl.exceptions.PolarsError) as exc:
+        problem = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        msg = (
+            f"{what} file {str(path)!r} cannot be read as {_KINDS[kind]}: {problem}; fix the "
+            f"file or save it as UTF-8 {_KINDS[kind]} with a `text` column"
+        )
+        raise SourceError(msg) from exc
     if "text" not in frame.columns:
         msg = f"{what} file {str(path)!r} has no `text` column; its columns are {frame.columns}"
         raise SchemaError(msg)
+    if frame["text"].dtype not in (pl.String, pl.Null):
+        msg = (
+            f"{what} file {str(path)!r}: column `text` holds {frame['text'].dtype}, not text; "
+            "store the texts as strings"
+        )
+        raise SchemaError(msg)
     return frame
+
+
+def _read(path: Path, kind: str) -> pl.DataFrame:
+    if kind == "parquet":
+        return pl.read_parquet(path)
+    data = path.read_bytes()
+    codec, skip = bom_codec(data)
+    data = data[skip:].decode(codec).encode("utf-8") if codec != "utf-8" else data[skip:]
+    if kind == "jsonl":
+        return pl.read_ndjson(io.BytesIO(data), infer_schema_length=None)
+    return pl.read_csv(
+        io.BytesIO(data), infer_schema_length=10000, schema_overrides={"text": pl.String}
+    )
 
 
 def check_files(
@@ -96,6 +125,8 @@ def check_files(
 
     samples = _samples_frame(read_table(samples_path, "samples"))
     corpus = read_table(corpus_path, "corpus")
+    for path in eval_set_paths:  # a broken eval set fails here, before any model loads
+        resolve_eval_set(str(path), config.base_dir)
     if "split" in corpus.columns:
         corpus = corpus.filter(pl.col("split") == "train")
     corpus = corpus.filter(pl.col("text").is_not_null())

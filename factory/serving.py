@@ -152,7 +152,8 @@ class LlamaServer:
                 )
                 raise BackendError(msg)
             with contextlib.suppress(httpx.HTTPError):
-                if httpx.get(url, timeout=2.0).status_code == 200:
+                # the server is on loopback: never through a proxy from the environment
+                if httpx.get(url, timeout=2.0, trust_env=False).status_code == 200:
                     return
             time.sleep(0.2)
         msg = (

@@ -2,6 +2,10 @@
 
 A partitioned table keeps one file per partition: `HOME/tables/<name>/<partition>.parquet`
 (`Home.table_path` names them).
+
+An atomic write survives a crash, power loss included: the temp file is flushed to disk
+(fsync), then its folder, before the rename; the folder again after it. A reader sees the old
+file or the new one, whole, never a truncated one.
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ from pathlib import Path
 
 import polars as pl
 
+from factory.errors import FactoryError
 from factory.home import Home
 
 __all__ = ["read_table", "write_parquet_atomic", "write_table", "write_text_atomic"]
@@ -22,19 +27,45 @@ def write_table(home: Home, name: str, frame: pl.DataFrame, partition: str | Non
 
 
 def write_parquet_atomic(frame: pl.DataFrame, path: Path) -> Path:
-    """Write `frame` to `path` through a temp file and a rename: a reader never sees half a file."""
+    """Write `frame` to `path` through a synced temp file and a rename: a reader (or a run after
+    a crash) never sees half a file."""
     tmp = _temp_beside(path)
     frame.write_parquet(tmp)
-    tmp.replace(path)
-    return path
+    _sync(tmp)
+    return _publish(tmp, path)
 
 
 def write_text_atomic(text: str, path: Path) -> Path:
-    """Write `text` (UTF-8) to `path` through a temp file and a rename."""
+    """Write `text` (UTF-8) to `path` through a synced temp file and a rename."""
     tmp = _temp_beside(path)
     tmp.write_text(text, encoding="utf-8")
-    tmp.replace(path)
+    _sync(tmp)
+    return _publish(tmp, path)
+
+
+def _publish(tmp: Path, path: Path) -> Path:
+    """Rename the synced `tmp` onto `path`, syncing their folder before and after."""
+    _sync(path.parent)
+    os.replace(tmp, path)
+    _sync(path.parent)
     return path
+
+
+def _sync(path: Path) -> None:
+    """fsync a file or a folder; a folder is skipped where it cannot be opened (Windows, whose
+    NTFS journals renames)."""
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except IsADirectoryError:
+        return
+    except PermissionError:
+        if path.is_dir():
+            return
+        raise
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def _temp_beside(path: Path) -> Path:
@@ -46,4 +77,13 @@ def _temp_beside(path: Path) -> Path:
 def read_table(home: Home, name: str, partition: str | None = None) -> pl.DataFrame | None:
     """Table `name` (or its `partition`), or None when it has never been written."""
     path = home.table_path(name, partition)
-    return pl.read_parquet(path) if path.exists() else None
+    if not path.exists():
+        return None
+    try:
+        return pl.read_parquet(path)
+    except (OSError, pl.exceptions.PolarsError) as exc:
+        msg = (
+            f"table {name!r} at {str(path)!r} is not a readable Parquet file ({exc}); delete it "
+            "and materialize the asset again"
+        )
+        raise FactoryError(msg) from exc

@@ -21,17 +21,14 @@ Example:
 
 from __future__ import annotations
 
-import contextlib
-import fcntl
 import json
-import os
 import uuid
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from factory.locks import file_lock
 from lineage.errors import LineageError
 from lineage.secrets import ensure_no_secrets, redact_secrets
 
@@ -59,17 +56,6 @@ def _factory_version() -> str | None:
         return version("factory-data")
     except PackageNotFoundError:
         return None
-
-
-@contextlib.contextmanager
-def _file_lock(path: Path) -> Iterator[None]:
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        yield
-    finally:
-        fcntl.flock(fd, fcntl.LOCK_UN)
-        os.close(fd)
 
 
 def _check_run_id(run_id: str) -> str:
@@ -238,7 +224,7 @@ class OpenLineageEmitter:
         as_dict: dict[str, Any] = Serde.to_dict(event)
         ensure_no_secrets(as_dict, f"openlineage {state} event of {job_name}")
         client = self._get_client()
-        with _file_lock(self.log_file.with_name(self.log_file.name + ".lock")):
+        with file_lock(self.log_file.with_name(self.log_file.name + ".lock")):
             client.emit(event)
         return as_dict
 

@@ -1,15 +1,21 @@
-"""Keep secrets out of lineage: find keys named like secrets and values shaped like tokens.
+"""Keep secrets out of lineage: find keys named like secrets and values shaped like credentials.
 
 A key is secret-like when its last word names a credential (`token`, `password`, `secret`,
 `api_key`, `private_key`, `access_key`, `authorization`, ...): `hf_token`, `apiKey` and
 `client_secret` are refused, while `max_tokens`, `api_key_env` (the *name* of a variable) and
-tokenizer settings such as `pad_token` are not. A value is secret-like when it has the shape of a
-known credential (Hugging Face, OpenAI, Anthropic, GitHub, AWS, Slack tokens, PEM private keys,
-`Bearer ...` headers). Messages name where the secret is, never the secret itself.
+tokenizer settings such as `pad_token` are not. A value is secret-like when it holds a
+credential as `factory.credentials` knows them: a known key or token shape (Hugging Face, OpenAI,
+Anthropic, GitHub, GitLab, AWS, Google, Stripe, Slack, npm, PyPI, JWTs, PEM private keys), a
+password in a URL (`https://user:pw@host`), a URL parameter named like a secret (`?api_key=`,
+`&key=`, `access_token=`, `X-Amz-Signature=`), `password=...` written as code, or an
+Authorization header value (`Bearer ...`, `Basic <user:password in base64>`). A value already
+redacted (`***`) is no secret. Messages name where the secret is, never the secret itself.
 
 Example:
     >>> find_secrets({"teacher": {"hf_token": "x"}, "max_tokens": 80})
     ['body.teacher.hf_token (key named like a secret)']
+    >>> find_secrets({"endpoint": "https://bob:pw@api.example.com/v1"})
+    ['body.endpoint (value shaped like a credential)']
 """
 
 from __future__ import annotations
@@ -18,6 +24,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from factory.credentials import looks_like_credential, redact_credentials
 from lineage.errors import SecretInLineageError
 
 __all__ = ["ensure_no_secrets", "find_secrets", "redact_secrets"]
@@ -40,16 +47,6 @@ _SECRET_LAST_PAIRS = frozenset(
 )
 # Tokenizer settings end in "token" but hold vocabulary entries, not credentials.
 _TOKENIZER_WORDS = frozenset({"bos", "cls", "eos", "mask", "pad", "sep", "unk"})
-_SECRET_VALUE = re.compile(
-    r"hf_[A-Za-z0-9]{30,}"
-    r"|sk-(?:ant-|proj-)?[A-Za-z0-9_\-]{20,}"
-    r"|gh[pousr]_[A-Za-z0-9]{30,}"
-    r"|github_pat_[A-Za-z0-9_]{30,}"
-    r"|(?:AKIA|ASIA)[0-9A-Z]{16}"
-    r"|xox[abposr]-[A-Za-z0-9\-]{10,}"
-    r"|-----BEGIN [A-Z ]*PRIVATE KEY-----"
-    r"|[Bb]earer\s+[A-Za-z0-9._~+/\-]{16,}=*"
-)
 _WORD_SPLIT = re.compile(r"[^A-Za-z0-9]+|(?<=[a-z0-9])(?=[A-Z])")
 
 
@@ -82,7 +79,7 @@ def find_secrets(value: Any, where: str = "body") -> list[str]:
     elif isinstance(value, (list, tuple)):
         for i, item in enumerate(value):
             found.extend(find_secrets(item, f"{where}[{i}]"))
-    elif isinstance(value, str) and _SECRET_VALUE.search(value):
+    elif isinstance(value, str) and looks_like_credential(value):
         found.append(f"{where} (value shaped like a credential)")
     return found
 
@@ -101,4 +98,4 @@ def ensure_no_secrets(value: Any, where: str = "body") -> None:
 
 def redact_secrets(text: str) -> str:
     """`text` with every credential-shaped substring replaced by `[REDACTED]`."""
-    return _SECRET_VALUE.sub("[REDACTED]", text)
+    return redact_credentials(text, "[REDACTED]")

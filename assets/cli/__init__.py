@@ -6,13 +6,14 @@ library or the pipeline and printing:
     run.py          run, ui, status
     teacher.py      probes, fault-proxy
     check.py        check, config-keys
-    release.py      verify, release, publish, keys init
+    release.py      verify, release, publish, keys init, keys trust
     workers.py      workers (also `python -m assets.cli.workers`, what celery workers run)
-    lineage.py      lineage verify, trace, impact
+    lineage.py      lineage verify, repair, trace, impact
     experiments.py  experiment utility
 
 Every command reads the same `factory.yaml` as the Dagster code location. Errors print one line
-and exit with status 1; nothing prints a traceback.
+and exit with status 1 (`factory verify` exits 3 for an intact release that no trusted key
+signed); nothing prints a traceback.
 """
 
 import functools

@@ -6,6 +6,7 @@ from typing import Annotated
 import typer
 
 from assets.cli.common import console
+from factory.errors import FactoryError
 
 __all__ = ["experiment_app"]
 
@@ -21,7 +22,15 @@ def experiment_utility(
     ],
     quick: Annotated[
         bool,
-        typer.Option("--quick", help="The light classifier student and the quick N (2 cores)."),
+        typer.Option("--quick", help="The light classifier student and a small N (a smoke run)."),
+    ] = False,
+    standard: Annotated[
+        bool,
+        typer.Option(
+            "--standard",
+            help="The light classifier student and an N large enough to matter (about an hour "
+            "on 2 cores); without --quick or --standard, the full run (for a GPU).",
+        ),
     ] = False,
     json_out: Annotated[
         Path | None, typer.Option("--json", help="Write the per-condition results as JSON here.")
@@ -35,14 +44,17 @@ def experiment_utility(
         ),
     ] = None,
 ) -> None:
-    """Does gap targeting pay? Train one student on train only, + untargeted, + gap-targeted and
-    + an adversarial round of synthetic rows; print accuracy with 95% intervals over seeds."""
+    """Does gap targeting pay? Train one student on train only, + untargeted, + gap-targeted,
+    + an adversarial round of synthetic rows and on the full data; print accuracy, the gap
+    closure on the cut intents and the oracle's label precision, with 95% intervals over seeds."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
     from factory.experiments import load_experiment_config, run_utility, write_report
 
+    if quick and standard:
+        raise FactoryError("--quick and --standard are two modes; pass one of them")
     cfg = load_experiment_config(config)
-    mode = "quick" if quick else "full"
+    mode = "quick" if quick else "standard" if standard else "full"
     columns = (BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with Progress("{task.description}", *columns, console=console, transient=True) as bars:
         tasks: dict[str, object] = {}

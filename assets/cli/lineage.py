@@ -1,4 +1,4 @@
-"""`factory lineage verify|trace|impact`: the ledger's hash chain and row-level lineage."""
+"""`factory lineage verify|repair|trace|impact`: the ledger's hash chain and row-level lineage."""
 
 import sys
 from pathlib import Path
@@ -14,7 +14,8 @@ from factory.home import Home
 __all__ = ["lineage_app"]
 
 lineage_app = typer.Typer(
-    help="Row-level lineage: verify the ledger, trace a synthetic row, find what a document fed.",
+    help="Row-level lineage: verify or repair the ledger, trace a synthetic row, find what a "
+    "document fed.",
     no_args_is_help=True,
 )
 
@@ -41,19 +42,55 @@ def _write_answer(answer: dict[str, object], json_out: Path | None) -> bool:
 
 @lineage_app.command("verify")
 def lineage_verify(config: ConfigOption = None) -> None:
-    """Recompute the ledger's hash chain; name every edited, removed or reordered record."""
+    """Recompute the ledger's hash chain; name every edited, removed or reordered record, and
+    records cut from its end that a release's recorded ledger head still names."""
+    from lineage import Ledger, LineageError
+    from lineage.release.anchor import check_release_anchors
+
+    home = Home.of(load(config))
+    path = home.ledger
+    if not path.is_file():
+        anchors = check_release_anchors(home)
+        if anchors:
+            for problem in anchors:
+                errors.print(f"[red]tampered[/]: {problem}", highlight=False, soft_wrap=True)
+            raise typer.Exit(1)
+        raise FactoryError(f"no ledger at {path}; run `factory run` first")
+    result = Ledger(path).verify()
+    try:
+        anchors = check_release_anchors(home)
+    except LineageError as exc:  # an unreadable line: the chain's problems already name it
+        anchors = [] if result.problems else [str(exc)]
+    if result.ok and not anchors:
+        console.print(f"[green]ledger intact[/]: {result.records} records in {path}")
+        return
+    for problem in [*result.problems, *anchors]:
+        errors.print(f"[red]tampered[/]: {problem}", highlight=False, soft_wrap=True)
+    if result.incomplete is not None:
+        errors.print(f"[yellow]{result.incomplete}[/]", highlight=False, soft_wrap=True)
+    raise typer.Exit(1)
+
+
+@lineage_app.command("repair")
+def lineage_repair(config: ConfigOption = None) -> None:
+    """Cut an incomplete last line of the ledger (a crash while appending), keep its bytes
+    beside it and record the repair; refuses a ledger with any other problem."""
     from lineage import Ledger
 
     path = Home.of(load(config)).ledger
     if not path.is_file():
-        raise FactoryError(f"no ledger at {path}; run `factory run` first")
-    result = Ledger(path).verify()
-    if result.ok:
-        console.print(f"[green]ledger intact[/]: {result.records} records in {path}")
+        raise FactoryError(f"no ledger at {path}; nothing to repair")
+    record = Ledger(path).repair()
+    if record is None:
+        console.print(f"nothing to repair: the last line of {path} is complete", highlight=False)
         return
-    for problem in result.problems:
-        errors.print(f"[red]tampered[/]: {problem}", highlight=False)
-    raise typer.Exit(1)
+    body = record["body"]
+    console.print(
+        f"[green]repaired[/] {path}: cut {body['removed_bytes']} bytes after seq "
+        f"{body['after_seq']} (kept in {body['saved_to']}), recorded as seq {record['seq']} "
+        f"(kind {record['kind']})",
+        highlight=False,
+    )
 
 
 @lineage_app.command("trace")

@@ -1,5 +1,6 @@
-"""`factory release`, `publish`, `verify` and `keys init`: signed release folders."""
+"""`factory release`, `publish`, `verify`, `keys init` and `keys trust`: signed release folders."""
 
+import os
 from pathlib import Path
 from typing import Annotated
 
@@ -15,9 +16,21 @@ from assets.cli.common import (
 )
 from factory.errors import FactoryError
 
-__all__ = ["keys_app", "keys_init", "publish", "release", "verify"]
+__all__ = [
+    "NOT_AUTHENTICATED_EXIT",
+    "keys_app",
+    "keys_init",
+    "keys_trust",
+    "publish",
+    "release",
+    "verify",
+]
 
 keys_app = typer.Typer(help="The local key that signs release folders.", no_args_is_help=True)
+
+
+NOT_AUTHENTICATED_EXIT = 3
+"""`factory verify`'s exit status when the folder is intact but no trusted key signed it."""
 
 
 def verify(
@@ -28,9 +41,24 @@ def verify(
         Path | None,
         typer.Option(
             "--public-key",
-            help="The publisher's public key (PEM); default: the copy the release carries.",
+            help="The publisher's public key (PEM), obtained separately from the release.",
         ),
     ] = None,
+    trusted_keys: Annotated[
+        Path | None,
+        typer.Option(
+            "--trusted-keys",
+            help="Your trusted-keys file: one fingerprint or PEM path a line (default: "
+            "$FACTORY_TRUSTED_KEYS, else ~/.config/factory/trusted-keys).",
+        ),
+    ] = None,
+    trust_embedded_key: Annotated[
+        bool,
+        typer.Option(
+            "--trust-embedded-key",
+            help="Accept the key the release carries: integrity only, publisher not checked.",
+        ),
+    ] = False,
     ledger: Annotated[
         Path | None,
         typer.Option(
@@ -42,23 +70,66 @@ def verify(
         typer.Option("--allow-unsigned", help="Accept a release without signature.sig."),
     ] = False,
 ) -> None:
-    """Check a release folder: every file against MANIFEST.sha256, the signature over the
-    folder, and its record and layers in the project ledger; exit 1 on any tampering."""
+    """Check a release folder: every file against MANIFEST.sha256, the signature against a key
+    you trust, and its record, layers and ledger head in the project ledger. Exit 1 on any
+    tampering, 3 when intact but signed by no trusted key (integrity only)."""
+    from lineage.release.trust import (
+        TRUSTED_KEYS_ENV,
+        default_trusted_keys_path,
+        read_trusted_keys,
+    )
     from lineage.release.verify import verify_release
 
-    result = verify_release(release_dir, public_key, ledger, require_signature=not allow_unsigned)
+    keys_file = trusted_keys if trusted_keys is not None else default_trusted_keys_path()
+    explicit = trusted_keys is not None or bool(os.environ.get(TRUSTED_KEYS_ENV))
+    trusted = read_trusted_keys(keys_file, required=explicit)
+    result = verify_release(
+        release_dir,
+        public_key,
+        ledger,
+        trusted_keys=trusted,
+        trust_embedded_key=trust_embedded_key,
+        signature="optional" if allow_unsigned else "required",
+    )
     for note in result.notes:
         console.print(f"[yellow]note[/]: {note}", highlight=False, soft_wrap=True)
-    if not result.ok:
+    if result.problems:
         for problem in result.problems:
             errors.print(f"[red]tampered[/]: {problem}", highlight=False, soft_wrap=True)
         raise typer.Exit(1)
+    if result.unauthenticated is not None:
+        errors.print(f"[red]{result.unauthenticated}[/]", highlight=False, soft_wrap=True)
+        raise typer.Exit(NOT_AUTHENTICATED_EXIT)
     checked = [f"{result.files} file{'s' * (result.files != 1)} match MANIFEST.sha256"]
     if result.signed_by is not None:
-        checked.append(f"signature verifies (key SHA-256 {result.signed_by[:16]}…)")
+        by = f"trusted: {result.trusted_by}" if result.trusted_by else "carried key, not trusted"
+        checked.append(f"signature verifies (key SHA-256 {result.signed_by}, {by})")
     if result.ledger is not None:
         checked.append(f"recorded in {result.ledger}")
-    console.print(f"[green]release intact[/]: {'; '.join(checked)}", highlight=False)
+    console.print(
+        f"[green]release intact[/]: {'; '.join(checked)}", highlight=False, soft_wrap=True
+    )
+
+
+@keys_app.command("trust")
+def keys_trust(
+    public_key: Annotated[Path, typer.Argument(help="A publisher's public key (PEM).")],
+    trusted_keys: Annotated[
+        Path | None,
+        typer.Option(
+            "--trusted-keys",
+            help="The file to add it to (default: $FACTORY_TRUSTED_KEYS, else "
+            "~/.config/factory/trusted-keys).",
+        ),
+    ] = None,
+) -> None:
+    """Trust a publisher's key: add its fingerprint to your trusted-keys file, so `factory
+    verify` authenticates releases it signed without --public-key."""
+    from lineage.release.trust import default_trusted_keys_path, trust_key
+
+    target = trusted_keys if trusted_keys is not None else default_trusted_keys_path()
+    fingerprint = trust_key(public_key, target)
+    console.print(f"[green]trusted[/] key SHA-256 {fingerprint} in {target}", highlight=False)
 
 
 @keys_app.command("init")
@@ -85,6 +156,11 @@ def keys_init(
     pair = init_keys(target, overwrite=force)
     console.print(f"[green]created[/] {pair.private_key} (private, mode 0600)", highlight=False)
     console.print(f"public key {pair.public_key}, SHA-256 {pair.fingerprint}", highlight=False)
+    console.print(
+        "hand the .pub file or its fingerprint to whoever verifies your releases; to verify "
+        f"them here without --public-key: factory keys trust {pair.public_key}",
+        highlight=False,
+    )
 
 
 def release(
@@ -155,9 +231,17 @@ def publish(
             "--ledger", help="Ledger to record it in (default: HOME/provenance/ledger.jsonl)."
         ),
     ] = None,
+    allow_unsigned: Annotated[
+        bool,
+        typer.Option(
+            "--allow-unsigned",
+            help="Publish even when the signature its ledger record or report names is missing.",
+        ),
+    ] = False,
 ) -> None:
-    """Publish a release to a Hugging Face dataset repo: check it, upload the folder, tag it
-    v-<version> and record the commit in the ledger. The token comes from HF_TOKEN only."""
+    """Publish a release to a Hugging Face dataset repo: check it (a release recorded as signed
+    must carry a valid signature by the recorded key), upload the folder, tag it v-<version> and
+    record the commit in the ledger. The token comes from HF_TOKEN only."""
     from lineage.release.licenses import USES
     from lineage.release.publish import PublishRefusedError, publish_release
 
@@ -172,6 +256,7 @@ def publish(
             use=use,
             endpoint=endpoint,
             ledger=ledger,
+            allow_unsigned=allow_unsigned,
         )
     except PublishRefusedError as exc:
         errors.print(f"[red]refused[/]: nothing was uploaded to {repo_id}", highlight=False)

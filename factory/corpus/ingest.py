@@ -1,7 +1,8 @@
 """Ingestion: sources -> normalized, de-duplicated, split `corpus_documents` + `corpus_quarantine`.
 
 Nothing is silently dropped: every row that does not become a document lands in the quarantine
-with its file, line and reason (exact and near duplicates included, naming the kept `doc_id`).
+with its file, line and reason (exact and near duplicates included, naming the kept `doc_id`;
+so are the documents `ingest.max_documents` leaves out), so `read == accepted + quarantined`.
 
 Example:
     >>> from factory.config import FactoryConfig
@@ -29,6 +30,7 @@ from factory.corpus.records import RAW_LIMIT, RawRecord
 from factory.corpus.sources import shard_sources
 from factory.corpus.splits import assign_split, normalize_split_name
 from factory.corpus.stdlib import STDLIB_LICENSE
+from factory.corpus.values import mapped_fields, task_value, text_value
 from factory.hashing import content_hash
 from factory.schemas import CORPUS_DOCUMENTS, CORPUS_QUARANTINE
 
@@ -167,14 +169,12 @@ class _Ingestor:
         if record.reason is not None:
             self.reject(source.id, record, record.reason, None)
             return
-        fields = {source.fields.get(k, k): v for k, v in record.fields.items()}
-        value = fields.get(source.text_field)
+        fields = mapped_fields(record.fields, source.fields)
+        value, problem = text_value(fields, source.text_field)
         if value is None:
-            self.reject(
-                source.id, record, f"missing field: {source.text_field!r} is absent or null", None
-            )
+            self.reject(source.id, record, problem or "", None)
             return
-        text = normalize_text(value if isinstance(value, str) else str(value))
+        text = normalize_text(value)
         ingest = self.config.ingest
         if not text:
             self.reject(source.id, record, "empty: no text after normalization", None)
@@ -188,7 +188,12 @@ class _Ingestor:
             reason = f"over-long: {len(text)} chars > ingest.max_chars={ingest.max_chars}"
             self.reject(source.id, record, reason, doc_id)
             return
-        task_values = {name: _clean_field(fields.get(name)) for name in TASK_FIELDS}
+        task_values: dict[str, str | None] = {}
+        for name in TASK_FIELDS:
+            task_values[name], problem = task_value(fields, name)
+            if problem is not None:
+                self.reject(source.id, record, problem, doc_id)
+                return
         required = REQUIRED_FIELD.get(self.config.task.kind)
         if required and task_values[required] is None:
             reason = (
@@ -228,13 +233,6 @@ class _Ingestor:
         if source.split_field:
             return normalize_split_name(fields.get(source.split_field))
         return assign_split(doc_id, self.config.splits)
-
-
-def _clean_field(value: Any) -> str | None:
-    if value is None:
-        return None
-    text = normalize_text(str(value))
-    return text or None
 
 
 def ingest_shard(
@@ -310,6 +308,12 @@ def merge_shards(
     limit = config.ingest.max_documents
     if limit is not None and len(ordered) > limit:
         stats.excluded_by_max_documents = len(ordered) - limit
+        reason = (
+            f"over max_documents: not among the first {limit} documents by doc_id "
+            f"(ingest.max_documents={limit})"
+        )
+        for doc in ordered[limit:]:
+            ingestor.reject(doc.source_id, _record_of(doc), reason, doc.doc_id)
         ordered = ordered[:limit]
 
     first_seen |= _first_seen(previous)

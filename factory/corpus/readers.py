@@ -1,8 +1,9 @@
 """Source readers, chosen by name from an explicit registry.
 
 Each reader turns one configured source into `RawRecord`s. A row it cannot read becomes a
-rejected record (file, line, reason, raw text); a source it cannot read at all raises
-`SourceError` naming the file and the fix.
+rejected record (file, line, reason, raw text); a source it cannot read at all (no header, a
+header naming a column twice, no row with the text field) raises `SourceError` naming the file
+and the fix. Files are read by their byte-order mark (`factory.corpus.encoding`).
 """
 
 from __future__ import annotations
@@ -10,11 +11,20 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections import Counter
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from factory.config import FactoryConfig, SourceConfig
+from factory.corpus.encoding import (
+    Line,
+    bom_codec,
+    decode_document,
+    decoded_lines,
+    looks_like_utf16_without_bom,
+    undecodable_reason,
+)
 from factory.corpus.records import RawRecord
 from factory.errors import ConfigError, SourceError
 
@@ -62,36 +72,47 @@ def _read_bytes(source: SourceConfig, path: Path) -> bytes:
             f"source {source.id!r}: file {str(path)!r} is empty; remove the source or fill the file"
         )
         raise SourceError(msg)
+    if looks_like_utf16_without_bom(data):
+        msg = (
+            f"source {source.id!r}: {str(path)!r} is mostly NUL bytes: UTF-16 without a "
+            "byte-order mark, or not text at all; save it as UTF-8 (or as UTF-16 with a BOM)"
+        )
+        raise SourceError(msg)
     return data
 
 
-def _decoded_lines(data: bytes) -> Iterator[tuple[int, str | None, bytes]]:
-    """(1-based line number, text or None when not UTF-8, raw bytes) for every physical line."""
-    if data.startswith(b"\xef\xbb\xbf"):
-        data = data[3:]
-    for number, raw in enumerate(data.splitlines(keepends=True), start=1):
-        try:
-            yield number, raw.decode("utf-8"), raw
-        except UnicodeDecodeError:
-            yield number, None, raw
+def _loads(line: str) -> tuple[Any, list[str]]:
+    """The JSON value of `line`, and the keys its top-level object holds more than once."""
+    repeated: list[str] = []
+
+    def pairs_to_dict(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        counts = Counter(key for key, _ in pairs)
+        repeated[:] = [f"key {key!r} appears {n} times" for key, n in counts.items() if n > 1]
+        return dict(pairs)
+
+    value = json.loads(line, object_pairs_hook=pairs_to_dict)  # the outermost object comes last
+    return value, repeated
 
 
 def read_jsonl(source: SourceConfig, config: FactoryConfig) -> Iterator[RawRecord]:
-    """One JSON object per line; malformed or non-UTF-8 lines are rejected records."""
+    """One JSON object per line; malformed, undecodable or non-object lines and objects with a
+    repeated key are rejected records. No object with the text field at all is a `SourceError`."""
     path = _existing_file(source, config)
     uri = _display_path(path, config)
-    checked_header = False
-    for number, line, raw in _decoded_lines(_read_bytes(source, path)):
+    data = _read_bytes(source, path)
+    undecodable = undecodable_reason(bom_codec(data)[0])
+    keys: dict[str, None] = {}
+    for number, line, shown in decoded_lines(data):
         if line is None:
-            shown = raw.decode("utf-8", "replace")
-            yield RawRecord.rejected(uri, number, "undecodable: not valid UTF-8", shown)
+            yield RawRecord.rejected(uri, number, undecodable, shown)
             continue
         if not line.strip():
             continue
         try:
-            obj = json.loads(line)
-        except json.JSONDecodeError as exc:
-            yield RawRecord.rejected(uri, number, f"malformed JSON: {exc.msg}", line)
+            obj, repeated = _loads(line)
+        except (json.JSONDecodeError, RecursionError) as exc:
+            reason = exc.msg if isinstance(exc, json.JSONDecodeError) else "nested too deeply"
+            yield RawRecord.rejected(uri, number, f"malformed JSON: {reason}", line)
             continue
         if not isinstance(obj, dict):
             kind = type(obj).__name__
@@ -99,10 +120,19 @@ def read_jsonl(source: SourceConfig, config: FactoryConfig) -> Iterator[RawRecor
                 uri, number, f"wrong schema: a JSON {kind}, not an object", line
             )
             continue
-        if not checked_header:
-            _require_field(source, uri, list(obj))
-            checked_header = True
+        if repeated:
+            yield RawRecord.rejected(
+                uri, number, f"wrong schema: {repeated[0]} in one object", line
+            )
+            continue
+        keys |= dict.fromkeys(obj)
         yield RawRecord(uri, number, obj, None, line)
+    if keys and source.text_field not in keys:
+        msg = (
+            f"source {source.id!r}: {uri!r}: no object has the text field "
+            f"{source.text_field!r}; its keys are {list(keys)}; set `text_field` to one of them"
+        )
+        raise SourceError(msg)
 
 
 def _require_field(source: SourceConfig, uri: str, columns: list[str]) -> None:
@@ -115,33 +145,40 @@ def _require_field(source: SourceConfig, uri: str, columns: list[str]) -> None:
 
 
 def read_csv(source: SourceConfig, config: FactoryConfig) -> Iterator[RawRecord]:
-    """A CSV file with a header; stray quotes and wrong field counts become rejected records."""
+    """A CSV file whose first non-blank line is the header; stray quotes, undecodable lines and
+    wrong field counts become rejected records. A header that cannot be read, lacks the text
+    column or names a column twice is a `SourceError`."""
     path = _existing_file(source, config)
     uri = _display_path(path, config)
-    lines = list(_decoded_lines(_read_bytes(source, path)))
+    data = _read_bytes(source, path)
+    undecodable = undecodable_reason(bom_codec(data)[0])
+    lines = list(decoded_lines(data))
     header: list[str] | None = None
     i = 0
     while i < len(lines):
-        number, line, raw = lines[i]
-        if line is None:
-            shown = raw.decode("utf-8", "replace")
-            yield RawRecord.rejected(uri, number, "undecodable: not valid UTF-8", shown)
+        number, line, shown = lines[i]
+        if line is not None and not line.strip():
             i += 1
             continue
-        if not line.strip():
+        if line is None:
+            if header is None:
+                _bad_header(source, uri, number, undecodable, "save the file as UTF-8")
+            yield RawRecord.rejected(uri, number, undecodable, shown)
             i += 1
             continue
         row, used, reason = _csv_record(lines, i, config.ingest.csv_max_record_lines)
         text = "".join(entry[1] or "" for entry in lines[i : i + max(used, 1)])
+        if header is None:
+            if reason is not None:
+                _bad_header(source, uri, number, reason, "fix the header line")
+            header = _header(source, uri, row)
+            i += used
+            continue
         if reason is not None:
             yield RawRecord.rejected(uri, number, reason, text)
             i += 1
             continue
         i += used
-        if header is None:
-            header = [name.strip() for name in row]
-            _require_field(source, uri, header)
-            continue
         if len(row) != len(header):
             reason = f"wrong schema: {len(row)} fields, the header has {len(header)}"
             yield RawRecord.rejected(uri, number, reason, text)
@@ -152,9 +189,27 @@ def read_csv(source: SourceConfig, config: FactoryConfig) -> Iterator[RawRecord]
         raise SourceError(msg)
 
 
-def _csv_record(
-    lines: list[tuple[int, str | None, bytes]], start: int, max_lines: int
-) -> tuple[list[str], int, str | None]:
+def _bad_header(source: SourceConfig, uri: str, number: int, reason: str, fix: str) -> NoReturn:
+    problem = reason.removeprefix("undecodable: ")
+    msg = f"source {source.id!r}: {uri!r} line {number}: the header is {problem}; {fix}"
+    raise SourceError(msg)
+
+
+def _header(source: SourceConfig, uri: str, row: list[str]) -> list[str]:
+    """The column names of a header row: with the text column, each name once."""
+    header = [name.strip() for name in row]
+    _require_field(source, uri, header)
+    for name, count in Counter(header).items():
+        if count > 1:
+            msg = (
+                f"source {source.id!r}: {uri!r} has column {name!r} {count} times in its header "
+                f"{header}; rename or drop the copies, so no column's values are lost"
+            )
+            raise SourceError(msg)
+    return header
+
+
+def _csv_record(lines: list[Line], start: int, max_lines: int) -> tuple[list[str], int, str | None]:
     """Parse one record starting at `start`, joining lines while a quoted field is open."""
     buffer = ""
     for used in range(1, max_lines + 1):
@@ -207,11 +262,9 @@ def read_folder(source: SourceConfig, config: FactoryConfig) -> Iterator[RawReco
         except OSError as exc:
             yield RawRecord.rejected(uri, None, f"unreadable: {exc.strerror or exc}", "")
             continue
-        try:
-            text = data.decode("utf-8-sig")
-        except UnicodeDecodeError:
-            shown = data.decode("utf-8", "replace")
-            yield RawRecord.rejected(uri, None, "undecodable: not valid UTF-8", shown)
+        text, reason = decode_document(data)
+        if text is None:
+            yield RawRecord.rejected(uri, None, reason, data.decode("utf-8", "replace"))
             continue
         yield RawRecord(uri, None, {source.text_field: text}, None, text)
 

@@ -5,12 +5,15 @@ files) in `ingest.watch.folder`, named after the file. A shard is ingested and e
 own; the merged `corpus_documents` (and everything after it) is computed over all shards in a
 fixed order, so adding a shard never changes how the others were read.
 
-Which shards make the corpus is `factory.corpus.sources.shard_sources`.
+Which shards make the corpus is `factory.corpus.sources.shard_sources`. A stored shard that
+cannot be read (a file truncated by a crash before writes were synced, or damaged since) is
+read again from its source, with a warning, instead of failing every later run.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import sys
 from dataclasses import dataclass
 from datetime import datetime
@@ -30,7 +33,9 @@ __all__ = [
     "shard_input_fingerprint",
 ]
 
-SHARD_CODE_VERSION = "shard-v1"
+SHARD_CODE_VERSION = "shard-v2"  # v2: wrong types quarantined, BOMs read
+
+log = logging.getLogger(__name__)
 
 
 def _source_state(source: SourceConfig, config: FactoryConfig) -> object:
@@ -92,16 +97,22 @@ class ShardStore:
         folder = self._folder(name)
         try:
             info = json.loads((folder / "shard.json").read_text(encoding="utf-8"))
-        except (OSError, ValueError):
+            fingerprint_ok = info["input_fingerprint"] == input_fingerprint
+            stats = IngestStats.from_metadata(info["stats"]) if fingerprint_ok else None
+        except OSError:  # never stored
             return None
-        if info.get("input_fingerprint") != input_fingerprint:
+        except (ValueError, KeyError, TypeError) as exc:
+            log.warning(
+                "shard %r: shard.json is damaged (%r); read again from its source", name, exc
+            )
             return None
-        try:
-            documents = pl.read_parquet(folder / "documents.parquet")
-            quarantine = pl.read_parquet(folder / "quarantine.parquet")
-        except OSError:
+        if stats is None:
             return None
-        return IngestResult(documents, quarantine, IngestStats.from_metadata(info["stats"]))
+        documents = _read_stored(folder / "documents.parquet")
+        quarantine = _read_stored(folder / "quarantine.parquet")
+        if documents is None or quarantine is None:
+            return None
+        return IngestResult(documents, quarantine, stats)
 
     def save(self, name: str, input_fingerprint: str, result: IngestResult) -> None:
         """Write shard `name`; its `shard.json` goes last, so a half-written shard never loads."""
@@ -124,8 +135,25 @@ class ShardStore:
         stored = self.load(source.id, key)
         if stored is not None:
             return StoredShard(source.id, key, stored, reused=True)
-        earlier = self._folder(source.id) / "documents.parquet"
-        previous = pl.read_parquet(earlier) if earlier.exists() else None
+        previous = _read_stored(self._folder(source.id) / "documents.parquet", warn=False)
         result = ingest_shard(config, source, now, previous=previous)
         self.save(source.id, key, result)
         return StoredShard(source.id, key, result, reused=False)
+
+
+def _read_stored(path: Path, warn: bool = True) -> pl.DataFrame | None:
+    """A stored shard table, or None when absent or unreadable (with a warning if `warn`)."""
+    if not path.exists():
+        return None
+    try:
+        return pl.read_parquet(path)
+    except (OSError, pl.exceptions.PolarsError) as exc:
+        if not warn:
+            return None
+        log.warning(
+            "shard %r: %s is not a readable Parquet file (%s); read again from its source",
+            path.parent.name,
+            path.name,
+            exc,
+        )
+        return None

@@ -11,6 +11,7 @@ from factory.config import EmbeddingConfig
 from factory.embedding.base import Embedder
 from factory.embedding.openai_compat import OpenAIEmbedder
 from factory.embedding.sentence_transformers import SentenceTransformerEmbedder
+from factory.endpoints import KEEP_CREDENTIALS
 from factory.errors import ConfigError
 
 __all__ = ["EMBEDDERS", "create_embedder", "shared_embedder"]
@@ -37,7 +38,8 @@ def shared_embedder(cfg: EmbeddingConfig) -> Embedder:
     Embedders hold no per-call state, so the synthesis step, the checks and the release reuse
     the model the embeddings step loaded instead of loading and hashing it again.
     """
-    key = cfg.model_dump_json()
+    # endpoints that differ only in their credentials are different embedders
+    key = cfg.model_dump_json(context={KEEP_CREDENTIALS: True})
     if key not in _SHARED:
         _SHARED[key] = create_embedder(cfg)
     return _SHARED[key]

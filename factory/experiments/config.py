@@ -32,13 +32,15 @@ from factory.config import (
 )
 
 __all__ = [
+    "MODES",
     "UtilityDataConfig",
     "UtilityExperimentConfig",
     "UtilityModeConfig",
     "load_experiment_config",
 ]
 
-Mode = Literal["quick", "full"]
+Mode = Literal["quick", "standard", "full"]
+MODES: tuple[Mode, ...] = ("quick", "standard", "full")
 
 
 class UtilityDataConfig(StrictModel):
@@ -57,7 +59,7 @@ class UtilityDataConfig(StrictModel):
 
 
 class UtilityModeConfig(StrictModel):
-    """What one mode (quick or full) runs: N, the seeds and the student."""
+    """What one mode (quick, standard or full) runs: N, the seeds and the student."""
 
     n_synthetic: int = Field(
         ge=2, description="N: synthetic rows requested in each of conditions (b), (c) and (d)."
@@ -68,6 +70,12 @@ class UtilityModeConfig(StrictModel):
         "when vary_synthesis_seed is true). The intervals are over these runs.",
     )
     student: StudentConfig = Field(description="The student trained in every condition.")
+    share_synthesis: bool = Field(
+        False,
+        description="One synthesis per condition serves every seed (the seeds then vary only "
+        "the student's training, and the intervals cover training randomness only); false: "
+        "vary_synthesis_seed decides.",
+    )
 
     @model_validator(mode="after")
     def _unique_seeds(self) -> UtilityModeConfig:
@@ -80,6 +88,15 @@ class UtilityModeConfig(StrictModel):
 def _quick() -> UtilityModeConfig:
     return UtilityModeConfig(
         n_synthetic=32, seeds=[0, 1, 2], student=StudentConfig(backend="classifier")
+    )
+
+
+def _standard() -> UtilityModeConfig:
+    return UtilityModeConfig(
+        n_synthetic=300,
+        seeds=[0, 1, 2],
+        student=StudentConfig(backend="classifier"),
+        share_synthesis=True,
     )
 
 
@@ -149,7 +166,14 @@ class UtilityExperimentConfig(ConfigFile):
         "(b)), so the intervals cover which synthetic rows come out, not only student training.",
     )
     quick: UtilityModeConfig = Field(
-        default_factory=_quick, description="--quick: the light classifier student, a small N."
+        default_factory=_quick,
+        description="--quick: the light classifier student, a small N (a CI smoke run).",
+    )
+    standard: UtilityModeConfig = Field(
+        default_factory=_standard,
+        description="--standard: the light classifier student and an N large enough to matter "
+        "(a third of the rows the cut removed), one synthesis shared by the seeds; meant to "
+        "fit an hour on 2 cores.",
     )
     full: UtilityModeConfig = Field(
         default_factory=_full, description="The full run: the causal-LM student (for a GPU)."
@@ -174,12 +198,14 @@ class UtilityExperimentConfig(ConfigFile):
 
     @model_validator(mode="after")
     def _check_protocol(self) -> UtilityExperimentConfig:
-        if self.quick.student.backend != "classifier":
-            msg = (
-                f"quick.student.backend must be 'classifier' (the light student), got "
-                f"{self.quick.student.backend!r}; put the causal-LM student under full"
-            )
-            raise ValueError(msg)
+        for name in ("quick", "standard"):
+            backend = self.mode(name).student.backend  # type: ignore[arg-type]
+            if backend != "classifier":
+                msg = (
+                    f"{name}.student.backend must be 'classifier' (the light student), got "
+                    f"{backend!r}; put the causal-LM student under full"
+                )
+                raise ValueError(msg)
         if "total_budget" in self.gaps.model_fields_set:
             msg = (
                 f"gaps.total_budget ({self.gaps.total_budget}) is set by the experiment from "
@@ -190,7 +216,11 @@ class UtilityExperimentConfig(ConfigFile):
 
     def mode(self, name: Mode) -> UtilityModeConfig:
         """The settings of mode `name`."""
-        return self.quick if name == "quick" else self.full
+        return {"quick": self.quick, "standard": self.standard, "full": self.full}[name]
+
+    def shares_synthesis(self, name: Mode) -> bool:
+        """Whether every seed of mode `name` reuses one synthesis (seeds vary training only)."""
+        return self.mode(name).share_synthesis or not self.vary_synthesis_seed
 
     def teacher_config(self) -> TeacherConfig:
         """The teacher section with a relative `model_path` resolved against the config file."""

@@ -9,7 +9,9 @@ doc_id decides everything, before any intent is cut:
 2. validation: the next `validation_size` rows, labelled (where failures are looked for);
 3. train: the rest; then `cut_intents` intents, drawn with the same seed, keep only the first
    `max(1, round(keep_fraction * n))` of their n train rows in permutation order. Other intents
-   keep every row.
+   keep every row. The rows the cut removed are kept aside (`removed`): the ceiling condition
+   (e) and the label oracle train on train + removed, the uncut train split; nothing else sees
+   them.
 
 test.csv is read as is (normalized, de-duplicated) and only scores students.
 
@@ -47,6 +49,15 @@ class ExperimentData:
     cut_intents: list[str]
     rows_before_cut: dict[str, int]
     """Train rows per cut intent before the cut."""
+    removed: pl.DataFrame | None = None
+    """The train rows the cut removed (doc_id, split, text, label)."""
+
+    @property
+    def full_train(self) -> pl.DataFrame:
+        """The train split without the cut: train + removed, sorted by doc_id."""
+        if self.removed is None:
+            return self.train
+        return pl.concat([self.train, self.removed]).sort("doc_id")
 
     def summary(self) -> dict[str, object]:
         """Sizes and the cut, as plain data."""
@@ -134,10 +145,10 @@ def split_and_cut(
     before = {label: int((pool["label"] == label).sum()) for label in cut}
     keep = {label: max(1, round(config.keep_fraction * count)) for label, count in before.items()}
     pool = pool.with_columns(_rank=pl.int_range(pl.len()).over("label", order_by="_order"))
-    kept = pool.filter(
-        ~pl.col("label").is_in(cut)
-        | (pl.col("_rank") < pl.col("label").replace_strict(keep, default=0))
+    kept_mask = ~pl.col("label").is_in(cut) | (
+        pl.col("_rank") < pl.col("label").replace_strict(keep, default=0)
     )
+    kept, removed = pool.filter(kept_mask), pool.filter(~kept_mask)
     return ExperimentData(
         train=_split(kept.drop("_order", "_rank"), "train"),
         validation=_split(_take(rows, validation_rows), "validation"),
@@ -145,6 +156,7 @@ def split_and_cut(
         test=_split(test, "test"),
         cut_intents=cut,
         rows_before_cut=before,
+        removed=_split(removed.drop("_order", "_rank"), "train"),
     )
 
 

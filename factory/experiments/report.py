@@ -1,5 +1,10 @@
 """The utility experiment's report: per-condition intervals, a Markdown table, JSON and a plot.
 
+For each synthetic condition x, the gap closure on the cut intents is, per seed,
+(acc_cut(x) - acc_cut(a)) / (acc_cut(e) - acc_cut(a)): the share of what the cut took away that
+x brings back (0: nothing, 1: all of it), with its interval over the seeds. A seed whose ceiling
+(e) is no better than (a) on the cut intents has no closure (there was nothing to close).
+
 Example:
     >>> rows = summarize([SeedOutcome("train_only", 0, 0.8, 0.4, 0, 0),
     ...                   SeedOutcome("train_only", 1, 0.82, 0.44, 0, 0)])
@@ -17,11 +22,19 @@ from typing import Any
 
 from factory.errors import FactoryError
 from factory.experiments.intervals import Interval, t_interval
-from factory.experiments.utility import CONDITION_LABELS, CONDITIONS, SeedOutcome, UtilityResult
+from factory.experiments.utility import (
+    CONDITION_LABELS,
+    CONDITIONS,
+    SYNTHETIC_CONDITIONS,
+    SeedOutcome,
+    UtilityResult,
+)
 
 __all__ = [
     "ConditionSummary",
     "UtilityReport",
+    "gap_closure",
+    "intervals_cover",
     "markdown_report",
     "plot_conditions",
     "result_json",
@@ -45,6 +58,11 @@ class ConditionSummary:
     """Mean synthetic rows labelled with a cut intent (None when an outcome lacks it)."""
     seeds: list[int]
     outcomes: list[SeedOutcome]
+    label_precision: float | None = None
+    """Mean oracle label precision of the accepted synthetic rows (None: no synthetic rows)."""
+    label_precision_cut: float | None = None
+    gap_closure: Interval | None = None
+    """Gap closure on the cut intents over the seeds that have one (synthetic conditions)."""
 
     @property
     def label(self) -> str:
@@ -63,6 +81,10 @@ class ConditionSummary:
             "n_synthetic": self.n_synthetic,
             "n_requested": self.n_requested,
             "n_synthetic_cut": self.n_synthetic_cut,
+            "label_precision": self.label_precision,
+            "label_precision_cut": self.label_precision_cut,
+            "gap_closure": None if self.gap_closure is None else self.gap_closure.mean,
+            "gap_closure_ci95": None if self.gap_closure is None else self.gap_closure.as_list(),
             "seeds": self.seeds,
             "per_seed": [
                 {
@@ -72,6 +94,8 @@ class ConditionSummary:
                     "n_synthetic": o.n_synthetic,
                     "n_requested": o.n_requested,
                     "n_synthetic_cut": o.n_synthetic_cut,
+                    "label_precision": o.label_precision,
+                    "label_precision_cut": o.label_precision_cut,
                     "teacher_calls": o.teacher_calls,
                     "cache_hits": o.cache_hits,
                     "notes": o.notes,
@@ -81,8 +105,43 @@ class ConditionSummary:
         }
 
 
+def gap_closure(cut_x: float, cut_a: float, cut_e: float) -> float | None:
+    """(cut_x - cut_a) / (cut_e - cut_a): the share of the cut's damage on the cut intents that
+    condition x repairs; None when the ceiling is no better than train only (nothing to close).
+
+    Example:
+        >>> gap_closure(0.75, 0.6, 0.9)
+        0.5
+        >>> gap_closure(0.7, 0.6, 0.6) is None
+        True
+    """
+    damage = cut_e - cut_a
+    if not damage > 1e-9:
+        return None
+    return (cut_x - cut_a) / damage
+
+
+def _closures(mine: list[SeedOutcome], outcomes: list[SeedOutcome]) -> list[float]:
+    """Per seed of `mine`, its gap closure against the same seed's (a) and (e), where defined."""
+    by = {(o.condition, o.seed): o for o in outcomes}
+    found = []
+    for o in mine:
+        a, e = by.get(("train_only", o.seed)), by.get(("full_data", o.seed))
+        if a is None or e is None:
+            continue
+        closure = gap_closure(o.accuracy_cut, a.accuracy_cut, e.accuracy_cut)
+        if closure is not None:
+            found.append(closure)
+    return found
+
+
+def _mean(values: list[float | None]) -> float | None:
+    present = [v for v in values if v is not None]
+    return sum(present) / len(present) if present else None
+
+
 def summarize(outcomes: list[SeedOutcome]) -> list[ConditionSummary]:
-    """One summary per condition present, in the protocol's order (a, b, c, d)."""
+    """One summary per condition present, in the protocol's order (a, b, c, d, e)."""
     if not outcomes:
         msg = "no outcomes to summarize; run at least one condition with one seed"
         raise FactoryError(msg)
@@ -92,6 +151,7 @@ def summarize(outcomes: list[SeedOutcome]) -> list[ConditionSummary]:
     for condition in order:
         mine = sorted((o for o in outcomes if o.condition == condition), key=lambda o: o.seed)
         cut = [o.n_synthetic_cut for o in mine]
+        closures = _closures(mine, outcomes) if condition in SYNTHETIC_CONDITIONS else []
         out.append(
             ConditionSummary(
                 condition=condition,
@@ -102,6 +162,9 @@ def summarize(outcomes: list[SeedOutcome]) -> list[ConditionSummary]:
                 n_synthetic_cut=None if None in cut else sum(cut) / len(cut),  # type: ignore[arg-type]
                 seeds=[o.seed for o in mine],
                 outcomes=mine,
+                label_precision=_mean([o.label_precision for o in mine]),
+                label_precision_cut=_mean([o.label_precision_cut for o in mine]),
+                gap_closure=t_interval(closures) if closures else None,
             )
         )
     return out
@@ -111,17 +174,34 @@ def markdown_report(summaries: list[ConditionSummary]) -> str:
     """The Markdown table: rows per condition, mean [95% interval] over seeds."""
     seeds = max(len(s.seeds) for s in summaries)
     lines = [
-        f"| condition | synthetic rows of N (in cut intents) | accuracy, 95% CI ({seeds} seeds) "
-        "| accuracy on cut intents, 95% CI |",
-        "|---|---|---|---|",
+        f"| condition | synthetic rows of N (in cut intents) | label precision (oracle; cut "
+        f"intents) | accuracy, 95% CI ({seeds} seeds) | accuracy on cut intents, 95% CI "
+        "| gap closure on cut intents, 95% CI |",
+        "|---|---|---|---|---|---|",
     ]
     for s in summaries:
         cut = "n/a" if s.n_synthetic_cut is None else _count(s.n_synthetic_cut)
+        rows = (
+            "—"
+            if s.condition not in SYNTHETIC_CONDITIONS
+            else (f"{_count(s.n_synthetic)} of {_count(s.n_requested)} ({cut})")
+        )
+        closure = "—" if s.gap_closure is None else s.gap_closure.describe(2)
         lines.append(
-            f"| {s.label} | {_count(s.n_synthetic)} of {_count(s.n_requested)} ({cut}) "
-            f"| {s.accuracy.describe()} | {s.accuracy_cut.describe()} |"
+            f"| {s.label} | {rows} | {_share(s.label_precision)}; {_share(s.label_precision_cut)} "
+            f"| {s.accuracy.describe()} | {s.accuracy_cut.describe()} | {closure} |"
         )
     return "\n".join(lines)
+
+
+def intervals_cover(result: UtilityResult) -> str:
+    """What the run's intervals are about, in words."""
+    if result.settings.get("shares_synthesis"):
+        return (
+            "training randomness only: one synthesis per condition serves every seed, so the "
+            "intervals do not cover which synthetic rows come out"
+        )
+    return "training and synthesis randomness: each seed reseeds the teacher's sampling"
 
 
 def result_json(result: UtilityResult) -> dict[str, Any]:
@@ -130,6 +210,7 @@ def result_json(result: UtilityResult) -> dict[str, Any]:
         "experiment": "utility",
         "mode": result.mode,
         "seconds": round(result.seconds, 1),
+        "intervals_cover": intervals_cover(result),
         "settings": result.settings,
         "data": result.data,
         "conditions": [s.as_dict() for s in summarize(result.outcomes)],
@@ -206,7 +287,12 @@ def write_report(result: UtilityResult, json_path: Path | None = None) -> Utilit
         summaries, stem.with_suffix(".png"), f"utility experiment ({result.mode})"
     )
     written = write_json(result, json_path or stem.with_suffix(".json"))
-    return UtilityReport(summaries, markdown_report(summaries), plot, written)
+    table = markdown_report(summaries) + f"\n\nIntervals cover {intervals_cover(result)}."
+    return UtilityReport(summaries, table, plot, written)
+
+
+def _share(value: float | None) -> str:
+    return "—" if value is None else f"{value:.2f}"
 
 
 def _count(value: float) -> str:

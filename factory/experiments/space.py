@@ -50,6 +50,8 @@ class ExperimentSpace:
     reference: Reference
     validation_vectors: np.ndarray
     test_vectors: np.ndarray
+    full_train_vectors: np.ndarray | None = None
+    """Vectors of `ExperimentData.full_train` rows, in its order (for (e) and the oracle)."""
 
 
 def prepare_space(
@@ -62,7 +64,7 @@ def prepare_space(
     """Embed every part (cached), build or reload the map, assemble the train set."""
     from factory.embedding import EmbeddingStore
 
-    parts = [data.train, data.validation, data.reference, data.test]
+    parts = [data.full_train, data.validation, data.reference, data.test]
     ids = [d for part in parts for d in part["doc_id"].to_list()]
     texts = [t for part in parts for t in part["text"].to_list()]
 
@@ -106,6 +108,7 @@ def prepare_space(
         reference=Reference(ids=data.reference["doc_id"].to_list(), vectors=rows(data.reference)),
         validation_vectors=rows(data.validation),
         test_vectors=rows(data.test),
+        full_train_vectors=rows(data.full_train),
     )
 
 

@@ -8,7 +8,11 @@ On banking77 with `cut_intents` intents cut to `keep_fraction` of their train ro
 - (c) `targeted`: + N rows at the gaps `find_gaps` finds against the unlabelled reference;
 - (d) `adversarial`: + N1 = N - N2 rows as in (c), the student trained on those is evaluated
   on validation, its failure regions become gaps, + N2 = round(adversarial_share * N) rows
-  there, and the student is trained again on train + N1 + N2.
+  there, and the student is trained again on train + N1 + N2;
+- (e) `full_data`: the train split without the cut (the ceiling; no synthetic rows).
+
+The accepted synthetic rows of (b), (c) and (d) are judged by a label oracle the pipeline never
+sees: a linear head trained on the uncut train split (`label_precision`).
 
 One teacher, one synthesis config and one response cache serve (b), (c) and (d); N is the number
 of targets requested, and `n_synthetic` the rows the teacher's answers yielded (a target whose
@@ -31,6 +35,7 @@ import time
 from collections.abc import Callable
 from contextlib import ExitStack
 from dataclasses import asdict, dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -52,23 +57,27 @@ from factory.teacher.base import Teacher
 __all__ = [
     "CONDITIONS",
     "CONDITION_LABELS",
+    "SYNTHETIC_CONDITIONS",
     "UTILITY_CODE_VERSION",
     "SeedOutcome",
     "UtilityResult",
     "adversarial_split",
+    "label_precision",
     "run_utility",
 ]
 
 logger = logging.getLogger("factory.experiments")
 
-UTILITY_CODE_VERSION = "utility-v1"
-CONDITIONS = ("train_only", "untargeted", "targeted", "adversarial")
+UTILITY_CODE_VERSION = "utility-v2"
+CONDITIONS = ("train_only", "untargeted", "targeted", "adversarial", "full_data")
 CONDITION_LABELS = {
     "train_only": "(a) train only",
     "untargeted": "(b) + untargeted",
     "targeted": "(c) + gap-targeted",
     "adversarial": "(d) + adversarial round",
+    "full_data": "(e) full data (ceiling)",
 }
+SYNTHETIC_CONDITIONS = ("untargeted", "targeted", "adversarial")
 
 
 @dataclass(frozen=True)
@@ -86,6 +95,10 @@ class SeedOutcome:
     notes: list[str] = field(default_factory=list)
     n_synthetic_cut: int | None = None
     """Synthetic rows labelled with a cut intent (None in outcomes stored before it existed)."""
+    label_precision: float | None = None
+    """Share of the accepted synthetic rows whose label the oracle agrees with (None: none)."""
+    label_precision_cut: float | None = None
+    """The same over the rows labelled with a cut intent (None: none)."""
 
 
 @dataclass(frozen=True)
@@ -155,12 +168,28 @@ class _Run:
 
     def synthesis(self, seed: int) -> SynthesisConfig:
         base = self.config.synthesis
-        if not self.config.vary_synthesis_seed:
+        if self.config.shares_synthesis(self.mode):
             return base
         return base.model_copy(update={"seed": base.seed + seed})
 
     def row_seed(self, seed: int) -> int:
-        return seed if self.config.vary_synthesis_seed else self.config.cut_seed
+        return self.config.cut_seed if self.config.shares_synthesis(self.mode) else seed
+
+    @cached_property
+    def oracle(self) -> Callable[[pl.DataFrame, np.ndarray], pl.DataFrame]:
+        """The label oracle: a linear head on the uncut train split, seeded by `cut_seed`; it
+        judges synthetic rows and never feeds the pipeline."""
+        from factory.config import StudentConfig
+
+        full = self.data.full_train
+        vectors = self.space.full_train_vectors
+        assert vectors is not None  # prepare_space embeds the uncut train split
+        config = StudentConfig(backend="classifier", seed=self.config.cut_seed)
+        key = fingerprint("oracle", full["doc_id"].to_list(), self.embedder.fingerprint)
+        return train_student(
+            full.select("text", "label"), vectors, self.data.validation, config,
+            Home(self.work).students / "oracle" / key[:12], Home(self.config.home_dir).models,
+        )  # fmt: skip
 
     def realize(
         self, targets: list[PlannedTarget], seed: int, tag: str
@@ -187,13 +216,25 @@ class _Run:
         return result.samples, result.vectors, result.stats
 
     def student(
-        self, extra: list[tuple[pl.DataFrame, np.ndarray]], seed: int, tag: str
+        self,
+        extra: list[tuple[pl.DataFrame, np.ndarray]],
+        seed: int,
+        tag: str,
+        *,
+        uncut: bool = False,
     ) -> Callable[[pl.DataFrame, np.ndarray], pl.DataFrame]:
-        """The mode's student trained on train + the `extra` synthetic rows."""
-        train = self.space.train
-        frames = [pl.DataFrame({"text": train.texts, "label": train.labels})]
+        """The mode's student trained on train (the uncut train split when `uncut`) + the
+        `extra` synthetic rows."""
+        if uncut:
+            full = self.data.full_train
+            frames = [full.select("text", "label")]
+            vectors = np.asarray(self.space.full_train_vectors)
+        else:
+            train = self.space.train
+            frames = [pl.DataFrame({"text": train.texts, "label": train.labels})]
+            vectors = train.vectors
         frames += [rows.select("text", "label") for rows, _ in extra]
-        vectors = np.concatenate([train.vectors, *(v for _, v in extra)])
+        vectors = np.concatenate([vectors, *(v for _, v in extra)])
         student = self.config.mode(self.mode).student.model_copy(update={"seed": seed})
         if student.base_model:
             student = student.model_copy(
@@ -259,6 +300,7 @@ def run_utility(
             "seeds": settings.seeds,
             "student": settings.student.model_dump(mode="json"),
             "vary_synthesis_seed": config.vary_synthesis_seed,
+            "shares_synthesis": config.shares_synthesis(mode),
             "teacher": config.teacher.model_dump(mode="json", exclude={"api_key_env"}),
             "synthesis": config.synthesis.model_dump(mode="json"),
             "gaps": config.gaps.model_dump(mode="json"),
@@ -272,7 +314,7 @@ def run_utility(
 def _outcome(run: _Run, condition: str, seed: int) -> SeedOutcome:
     """The stored outcome of (condition, seed), else run it and store it."""
     config = run.config
-    protocol = config.model_dump(mode="json", exclude={"home", "quick", "full"})
+    protocol = config.model_dump(mode="json", exclude={"home", "quick", "standard", "full"})
     key = fingerprint(
         UTILITY_CODE_VERSION,
         condition,
@@ -288,7 +330,7 @@ def _outcome(run: _Run, condition: str, seed: int) -> SeedOutcome:
     if path.is_file():
         return SeedOutcome(**json.loads(path.read_text(encoding="utf-8")))
     extra, requested, stats, notes = _synthetic_rows(run, condition, seed, tag)
-    score = run.student(extra, seed, tag)
+    score = run.student(extra, seed, tag, uncut=condition == "full_data")
     results = score(run.data.test, run.space.test_vectors)
     cut = results.filter(pl.col("reference").is_in(run.data.cut_intents))
     outcome = SeedOutcome(
@@ -304,6 +346,7 @@ def _outcome(run: _Run, condition: str, seed: int) -> SeedOutcome:
         teacher_calls=sum(int(s.get("calls", 0)) for s in stats),
         cache_hits=sum(int(s.get("cache_hits", 0)) for s in stats),
         notes=notes,
+        **_label_precision(run, extra),
     )
     if extra:
         samples = pl.concat([rows for rows, _ in extra], how="diagonal_relaxed")
@@ -322,7 +365,7 @@ def _synthetic_rows(
 ) -> tuple[list[tuple[pl.DataFrame, np.ndarray]], int, list[dict[str, Any]], list[str]]:
     """The condition's synthetic rows (frames with their vectors), N requested, stats, notes."""
     config, n = run.config, run.n
-    if condition == "train_only":
+    if condition in ("train_only", "full_data"):
         return [], 0, [], []
     if condition == "untargeted":
         examples = config.synthesis.examples_in_prompt
@@ -357,3 +400,40 @@ def _notes(what: str, notes: list[str], targets: list[PlannedTarget], budget: in
         gaps = len({t.gap_id for t in targets})
         out.append(f"{what}: {len(targets)} targets of {budget} requested ({gaps} gaps found)")
     return out
+
+
+def label_precision(labels: list[str], predicted: list[str]) -> float | None:
+    """Share of `labels` equal to the oracle's `predicted` label (None for no rows).
+
+    Example:
+        >>> label_precision(["card", "top_up", "card"], ["card", "card", "card"])
+        0.6666666666666666
+    """
+    if len(labels) != len(predicted):
+        msg = f"{len(labels)} labels but {len(predicted)} oracle predictions; align them"
+        raise ValueError(msg)
+    if not labels:
+        return None
+    return sum(a == b for a, b in zip(labels, predicted, strict=True)) / len(labels)
+
+
+def _label_precision(
+    run: _Run, extra: list[tuple[pl.DataFrame, np.ndarray]]
+) -> dict[str, float | None]:
+    """The oracle's agreement with the synthetic rows' labels, over all and over cut intents."""
+    if not extra or not sum(rows.height for rows, _ in extra):
+        return {"label_precision": None, "label_precision_cut": None}
+    rows = pl.concat([r.select("text", "label") for r, _ in extra])
+    vectors = np.concatenate([v for _, v in extra])
+    frame = rows.with_columns(
+        doc_id=pl.int_range(pl.len()).cast(pl.String), split=pl.lit("synthetic")
+    )
+    judged = run.oracle(frame, vectors)
+    labels, predicted = rows["label"].to_list(), judged["prediction"].to_list()
+    cut = [i for i, label in enumerate(labels) if label in run.data.cut_intents]
+    return {
+        "label_precision": label_precision(labels, predicted),
+        "label_precision_cut": label_precision(
+            [labels[i] for i in cut], [predicted[i] for i in cut]
+        ),
+    }

@@ -128,11 +128,12 @@ def estimate_plan(
         examples = [
             Example(train.texts[rows[d]], train.answers[rows[d]]) for d in target.parent_doc_ids
         ]
-        messages = build_messages(task_kind, examples, label=target.label)
+        messages = build_messages(task_kind, examples, label=target.label, style=config.realization)
         prompt = prompt_estimate(messages, count)
         attempt = '{"text": "' + "x " * teacher.max_tokens + '"}'
         corrected = prompt_estimate(
-            correction_messages(task_kind, messages, attempt, 0.5, 0.9), count
+            correction_messages(task_kind, messages, attempt, 0.5, 0.9, config.realization),
+            count,
         )
         first_calls += n
         first_prompt += n * prompt

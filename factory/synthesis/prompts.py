@@ -21,7 +21,10 @@ from factory.hashing import content_hash
 from factory.teacher.delimit import delimit
 
 __all__ = [
+    "DEFAULT_STYLE",
     "PROMPTS",
+    "REWRITE_PROMPTS",
+    "STYLES",
     "Example",
     "PromptTemplate",
     "build_messages",
@@ -74,58 +77,93 @@ class Example:
     answer: str | None = None
 
 
-PROMPTS: dict[str, PromptTemplate] = {
-    "text": PromptTemplate(
-        kind="text",
-        system=_SYSTEM,
-        user=(
-            "Here are {n} example passages from the corpus:\n\n{examples}\n\n"
-            "Write one new passage in the same style and about the same domain as the examples. "
-            'Reply with JSON only: {{"text": "..."}}'
-        ),
-        example="<example>\n{text}\n</example>",
-        correction=_CORRECTION.format(what="passage", reply='{{"text": "..."}}'),
+_PREAMBLES = {
+    "text": "Here are {n} example passages from the corpus:\n\n{examples}\n\n",
+    "classification": (
+        "Here are {n} example messages from the corpus. Each one belongs to the label "
+        "<label>{label}</label>:\n\n{examples}\n\n"
     ),
-    "classification": PromptTemplate(
-        kind="classification",
-        system=_SYSTEM,
-        user=(
-            "Here are {n} example messages from the corpus. Each one belongs to the label "
-            "<label>{label}</label>:\n\n{examples}\n\n"
-            "Write one new message that belongs to the same label, similar in style to the "
-            'examples. Reply with JSON only: {{"text": "..."}}'
-        ),
-        example="<example>\n{text}\n</example>",
-        correction=_CORRECTION.format(what="message", reply='{{"text": "..."}}'),
-    ),
-    "qa": PromptTemplate(
-        kind="qa",
-        system=_SYSTEM,
-        user=(
-            "Here are {n} example questions with their answers from the corpus:\n\n{examples}\n\n"
-            "Write one new question about the same domain, in the same style, and its correct "
-            'answer. Reply with JSON only: {{"question": "...", "answer": "..."}}'
-        ),
-        example="<example>\nQuestion: {text}\nAnswer: {answer}\n</example>",
-        correction=_CORRECTION.format(
-            what="question", reply='{{"question": "...", "answer": "..."}}'
-        ),
-    ),
+    "qa": "Here are {n} example questions with their answers from the corpus:\n\n{examples}\n\n",
 }
-"""Templates by task kind (`task.kind` in the config)."""
+_EXAMPLE_BLOCKS = {
+    "text": "<example>\n{text}\n</example>",
+    "classification": "<example>\n{text}\n</example>",
+    "qa": "<example>\nQuestion: {text}\nAnswer: {answer}\n</example>",
+}
+_REPLIES = {
+    "text": ("passage", '{{"text": "..."}}'),
+    "classification": ("message", '{{"text": "..."}}'),
+    "qa": ("question", '{{"question": "...", "answer": "..."}}'),
+}
 
 
-def template_for(kind: str) -> PromptTemplate:
-    """The template of task kind `kind`, or a `ConfigError` listing the kinds."""
-    if kind not in PROMPTS:
+def _templates(asks: dict[str, str], correction: str) -> dict[str, PromptTemplate]:
+    """One template per task kind: the preamble with the examples, the kind's ask, the reply
+    format, and the correction request."""
+    return {
+        kind: PromptTemplate(
+            kind=kind,
+            system=_SYSTEM,
+            user=f"{_PREAMBLES[kind]}{asks[kind]} Reply with JSON only: {reply}",
+            example=_EXAMPLE_BLOCKS[kind],
+            correction=correction.format(what=what, reply=reply),
+        )
+        for kind, (what, reply) in _REPLIES.items()
+    }
+
+
+PROMPTS = _templates(
+    {
+        "text": "Write one new passage in the same style and about the same domain as the "
+        "examples.",
+        "classification": "Write one new message that belongs to the same label, similar in "
+        "style to the examples.",
+        "qa": "Write one new question about the same domain, in the same style, and its "
+        "correct answer.",
+    },
+    _CORRECTION,
+)
+"""Templates by task kind (`task.kind` in the config) for `synthesis.realization: write`."""
+
+_REWRITE_CORRECTION = (
+    "Your {what} scored {{achieved:.2f}} in similarity to what the dataset needs; the first "
+    "example scores {{goal:.2f}}. Write a different rewording of the first example that keeps "
+    "its meaning more closely, in your own words. Reply with JSON only: {reply}"
+)
+
+REWRITE_PROMPTS = _templates(
+    {
+        "text": "Rewrite the first passage as a new passage with the same meaning and style, in "
+        "different words.",
+        "classification": "Rewrite the first message as a new message with the same meaning "
+        "and the same label, in different words.",
+        "qa": "Rewrite the first question in different words so that it keeps its meaning "
+        "and its answer.",
+    },
+    _REWRITE_CORRECTION,
+)
+"""Templates by task kind for `synthesis.realization: rewrite`: the teacher rewords the nearest
+parent (shown first), the other parents are context."""
+STYLES = {"write": PROMPTS, "rewrite": REWRITE_PROMPTS}
+"""`synthesis.realization` -> its templates by task kind."""
+DEFAULT_STYLE = "rewrite"
+
+
+def template_for(kind: str, style: str = DEFAULT_STYLE) -> PromptTemplate:
+    """The template of task kind `kind` in realization `style`, or a `ConfigError` naming the
+    choices."""
+    if style not in STYLES:
+        msg = f"unknown synthesis.realization {style!r}; expected one of {sorted(STYLES)}"
+        raise ConfigError(msg)
+    if kind not in STYLES[style]:
         msg = f"unknown task kind {kind!r} for synthesis; expected one of {sorted(PROMPTS)}"
         raise ConfigError(msg)
-    return PROMPTS[kind]
+    return STYLES[style][kind]
 
 
-def prompt_template_hash(kind: str) -> str:
-    """SHA-256 of the template text of task kind `kind`."""
-    return template_for(kind).hash
+def prompt_template_hash(kind: str, style: str = DEFAULT_STYLE) -> str:
+    """SHA-256 of the template text of task kind `kind` in realization `style`."""
+    return template_for(kind, style).hash
 
 
 def build_messages(
@@ -133,9 +171,11 @@ def build_messages(
     examples: list[str] | list[Example],
     label: str | None = None,
     max_example_chars: int | None = 600,
+    style: str = DEFAULT_STYLE,
 ) -> list[dict[str, str]]:
-    """System + user chat messages asking for one new sample like `examples`."""
-    template = template_for(kind)
+    """System + user chat messages asking for one new sample like `examples` (`rewrite`: a
+    rewording of the first example, the others as context)."""
+    template = template_for(kind, style)
     items = [e if isinstance(e, Example) else Example(e) for e in examples]
     if not items:
         msg = "build_messages needs at least one example; pass the anchors shown to the teacher"
@@ -157,13 +197,18 @@ def build_messages(
 
 
 def correction_messages(
-    kind: str, messages: list[dict[str, str]], attempt: str, achieved: float, goal: float
+    kind: str,
+    messages: list[dict[str, str]],
+    attempt: str,
+    achieved: float,
+    goal: float,
+    style: str = DEFAULT_STYLE,
 ) -> list[dict[str, str]]:
     """`messages` followed by the teacher's best attempt and a request to come closer.
 
     The attempt goes back as the assistant's turn, so it stays data the teacher wrote itself.
     """
-    template = template_for(kind)
+    template = template_for(kind, style)
     request = template.correction.format(achieved=achieved, goal=goal)
     return [
         *messages,

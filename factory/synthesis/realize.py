@@ -6,8 +6,8 @@ the best attempt. Each correction round shows the teacher that attempt with its 
 asks for a closer one, until the best attempt is as close to the target as the nearest real
 example (`target_cosine`) or the rounds run out; a round after one without any valid candidate
 asks again with fresh seeds. Candidates that copy an example, leak the prompt, carry a label the
-train-split classifier does not rank in its top k, or an answer their parents do not support,
-are never kept.
+train-split classifier does not rank in its top k, an answer their parents do not support, or
+talk about the task instead of doing it (`meta_talk`), are never kept.
 
 Example:
     >>> row, reject = await realize_target(target, run, calls, stats)  # doctest: +SKIP
@@ -30,6 +30,7 @@ from factory.config import SynthesisConfig, TeacherConfig
 from factory.hashing import fingerprint
 from factory.schemas import SYNTHETIC_REJECTS, SYNTHETIC_SAMPLES
 from factory.synthesis.answers import answer_schema, parse_answer
+from factory.synthesis.meta_talk import meta_talk
 from factory.synthesis.parsing import Parsed
 from factory.synthesis.plan import PlannedTarget
 from factory.synthesis.prompts import Example, build_messages, correction_messages
@@ -182,7 +183,11 @@ async def _round(
         parsed = parse_answer(run.kind, result.completion.text, truncated=cut)
         problem = parsed.reason if not parsed.ok else None
         if problem is None:
-            problem = copy_or_leak(parsed.text or "", examples, run.kind, cfg.max_copied_words)
+            problem = copy_or_leak(
+                parsed.text or "", examples, run.kind, cfg.max_copied_words, cfg.realization
+            )
+        if problem is None and (talk := meta_talk(parsed.text)) is not None:
+            problem = f"meta talk: {talk}"
         if problem is None:
             valid.append((seed, parsed))
         else:
@@ -244,7 +249,8 @@ async def realize_target(
     """(sample row, None), or (None, reject row) when no candidate survives.
 
     The sample row also carries its text's vector under `vector` (see `result_frames`)."""
-    base = build_messages(run.kind, run.examples(target), label=target.label)
+    style = run.synthesis.realization
+    base = build_messages(run.kind, run.examples(target), label=target.label, style=style)
     best: _Candidate | None = None
     problems: list[str] = []
     rounds = answered = 0
@@ -256,7 +262,7 @@ async def realize_target(
         if best is not None:
             attempt = _attempt_json(run.kind, best.parsed)
             messages = correction_messages(
-                run.kind, base, attempt, best.cosine, target.target_cosine
+                run.kind, base, attempt, best.cosine, target.target_cosine, style
             )
         valid, found, got, capped = await _round(target, run, calls, stats, messages, round_index)
         rounds += 1

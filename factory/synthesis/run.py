@@ -138,7 +138,7 @@ def synthesize(
         synthesis=config,
         train=train,
         embed=embed,
-        template_hash=prompt_template_hash(task_kind),
+        template_hash=prompt_template_hash(task_kind, config.realization),
         verifier=verifier,
         answer_vectors=answers,
     )
@@ -155,12 +155,15 @@ def synthesize(
 
 def synthesis_params(config: FactoryConfig) -> dict[str, Any]:
     """The settings a project's synthesis run depends on: synthesis, teacher (without the name
-    of its key's variable) and checks settings, and the prompt template's hash."""
+    of its key's variable; its `base_url` without credentials, as every dump of the config gives
+    it) and checks settings, and the prompt template's hash."""
     return {
         "synthesis": config.synthesis.model_dump(mode="json"),
         "teacher": config.teacher.model_dump(mode="json", exclude={"api_key_env"}),
         "checks": config.checks.model_dump(mode="json"),
-        "prompt_template_hash": prompt_template_hash(config.task.kind),
+        "prompt_template_hash": prompt_template_hash(
+            config.task.kind, config.synthesis.realization
+        ),
     }
 
 

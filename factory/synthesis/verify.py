@@ -25,7 +25,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from factory.synthesis.prompts import template_for
+from factory.synthesis.prompts import DEFAULT_STYLE, template_for
 
 __all__ = [
     "LabelCheck",
@@ -59,20 +59,23 @@ def shared_run(a: str, b: str) -> int:
     return best
 
 
-def instruction_text(kind: str) -> str:
-    """The prompt's own words for task kind `kind` (system, request and correction; no data)."""
-    template = template_for(kind)
+def instruction_text(kind: str, style: str = DEFAULT_STYLE) -> str:
+    """The prompt's own words for task kind `kind` in realization `style` (system, request and
+    correction; no data)."""
+    template = template_for(kind, style)
     parts = [template.system, template.user, template.correction]
     return "\n".join(_FIELD.sub(" ", p) for p in parts)
 
 
-def copy_or_leak(text: str, examples: list[str], kind: str, max_words: int) -> str | None:
+def copy_or_leak(
+    text: str, examples: list[str], kind: str, max_words: int, style: str = DEFAULT_STYLE
+) -> str | None:
     """ "copies an example", "leaks the prompt", or None when `text` is neither."""
     normalized = " ".join(_words(text))
     for example in examples:
         if normalized == " ".join(_words(example)) or shared_run(text, example) >= max_words:
             return "copies an example"
-    if shared_run(text, instruction_text(kind)) >= max_words:
+    if shared_run(text, instruction_text(kind, style)) >= max_words:
         return "leaks the prompt"
     return None
 

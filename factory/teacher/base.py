@@ -67,6 +67,11 @@ class Teacher(ABC):
     def fingerprint_info(self) -> dict[str, Any]:
         """What the fingerprint is made of: kind, model, endpoint, weights hash or unverifiable."""
 
+    def client_options(self) -> dict[str, Any]:
+        """Keyword arguments for the `httpx.AsyncClient` shared by `acomplete` calls (HTTP
+        backends: no proxy for a loopback endpoint); none by default."""
+        return {}
+
     async def acomplete(self, request: ChatRequest, client: Any) -> Completion:
         """Answer one request without blocking the event loop; `client` is an
         `httpx.AsyncClient` that HTTP backends share (others run `complete` in a thread and

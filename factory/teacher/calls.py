@@ -182,7 +182,8 @@ class TeacherCalls:
         limits = httpx.Limits(
             max_connections=self.concurrency, max_keepalive_connections=self.concurrency
         )
-        self._client = httpx.AsyncClient(limits=limits)
+        # the teacher's own client options: a loopback teacher never goes through a proxy
+        self._client = httpx.AsyncClient(limits=limits, **self.teacher.client_options())
         self._semaphore = asyncio.Semaphore(self.concurrency)
         return self
 

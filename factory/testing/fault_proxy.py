@@ -4,7 +4,9 @@ Each POST draws one fault from a seeded `random.Random`, in arrival order: a 429
 `Retry-After`, a 500, a hang (read the request, never answer) or a truncated body (full
 `Content-Length`, half the bytes); otherwise it is forwarded. GET requests (`/v1/models`) are
 always forwarded. Every answer carries `Connection: close`. Text goes only to a loopback
-upstream unless `allow_remote=True`, the same opt-in the teacher asks for.
+upstream unless `allow_remote=True`, the same opt-in the teacher asks for, and only to that
+upstream: a request target that is not a plain path (`@host/...`, `//host/...`, an absolute URL,
+`*`) is answered 400, never forwarded.
 
 Example:
     >>> proxy = FaultProxy("http://127.0.0.1:8080/v1", FaultRates.uniform(0.2))  # doctest: +SKIP
@@ -22,6 +24,7 @@ import contextlib
 import hashlib
 import json
 import random
+import re
 import threading
 import time
 from dataclasses import dataclass, fields
@@ -32,7 +35,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from factory.endpoints import is_loopback
+from factory.endpoints import is_loopback, public_url
 from factory.errors import BackendError, ConfigError, RemoteNotAllowedError
 from factory.serving import free_port
 
@@ -46,6 +49,8 @@ _FORWARDED_HEADERS = ("content-type", "authorization", "accept")
 _MAX_BODY_BYTES = 64 * 1024 * 1024
 _UPSTREAM_TIMEOUT_S = 600.0
 _START_TIMEOUT_S = 10.0
+_ORIGIN_FORM = re.compile(r"/(?![/\\])[!-\[\]-~]*")
+"""A request target that is a path on the upstream: one `/`, then printable ASCII, no `\\`."""
 _Reply = tuple[int, dict[str, str], bytes]
 
 
@@ -100,7 +105,7 @@ class FaultProxy:
         allow_remote: bool = False,
     ) -> None:
         self._origin, self._prefix = _split_upstream(upstream_base_url, allow_remote)
-        self.upstream_base_url = upstream_base_url
+        self.upstream_base_url = public_url(upstream_base_url)
         self.rates = rates
         self.seed = seed
         self.hang_s = hang_s
@@ -274,10 +279,11 @@ class FaultProxy:
     ) -> _Reply:
         assert self._client is not None
         sent = {name: headers[name] for name in _FORWARDED_HEADERS if name in headers}
+        url = httpx.URL(self._origin + target)
+        if url.join("/") != httpx.URL(self._origin).join("/"):  # never another host or user
+            return _error_reply(400, f"request target {target[:100]!r} leaves the upstream")
         try:
-            response = await self._client.request(
-                method, self._origin + target, headers=sent, content=body
-            )
+            response = await self._client.request(method, url, headers=sent, content=body)
         except httpx.TimeoutException as exc:
             return _error_reply(504, f"upstream {self._origin} timed out: {exc!r}")
         except httpx.HTTPError as exc:
@@ -305,6 +311,12 @@ async def _read_request(reader: asyncio.StreamReader) -> tuple[str, str, dict[st
     if len(parts) != 3 or not parts[2].startswith("HTTP/"):
         raise _BadRequestError(400, f"malformed request line {lines[0]!r}")
     method, target, _ = parts
+    if _ORIGIN_FORM.fullmatch(target) is None:
+        msg = (
+            f"request target {target[:100]!r} is not origin-form; send a path on the upstream "
+            "starting with one `/`, e.g. POST /v1/chat/completions"
+        )
+        raise _BadRequestError(400, msg)
     headers: dict[str, str] = {}
     for line in lines[1:]:
         if line:
@@ -351,14 +363,18 @@ def _split_upstream(base_url: str, allow_remote: bool) -> tuple[str, str]:
         parts = urlsplit(base_url)
         host, port = parts.hostname, parts.port
     except ValueError as exc:
-        msg = f"upstream {base_url!r} is not a valid URL: {exc}; use e.g. http://127.0.0.1:8080/v1"
+        msg = (
+            f"upstream {public_url(base_url)!r} is not a valid URL; use e.g. "
+            "http://127.0.0.1:8080/v1"
+        )
         raise ConfigError(msg) from exc
+    shown = public_url(base_url)
     if parts.scheme not in {"http", "https"} or not host:
-        msg = f"upstream {base_url!r} is not an http(s) URL; use e.g. http://127.0.0.1:8080/v1"
+        msg = f"upstream {shown!r} is not an http(s) URL; use e.g. http://127.0.0.1:8080/v1"
         raise ConfigError(msg)
     if not allow_remote and not is_loopback(host):
         msg = (
-            f"upstream {base_url!r} is on host {host!r}, which is not loopback: text would leave "
+            f"upstream {shown!r} is on host {host!r}, which is not loopback: text would leave "
             "this machine; pass allow_remote=True to allow it"
         )
         raise RemoteNotAllowedError(msg)

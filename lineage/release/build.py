@@ -2,7 +2,9 @@
 
 `signing_entry` gets the report's signing facts for a key (creating the pair on first use);
 `build_release` writes `HOME/releases/<version>` from `ReleaseFacts`, signs it with that key and
-appends the ledger's `release` record that `factory verify` checks the folder against.
+appends the ledger's `release` record that `factory verify` checks the folder against. A release
+it records carries the ledger's head before that record (`ledger-head.json`, and `ledger_head`
+in the record), so a deleted ledger or a cut tail shows (`lineage.release.anchor`).
 
 Example:
     >>> signing, created = signing_entry(home.signing_key)  # doctest: +SKIP
@@ -19,6 +21,7 @@ from typing import Any
 
 from factory.home import Home
 from lineage.ledger import Ledger
+from lineage.release.anchor import LedgerHead, building, ledger_head
 from lineage.release.facts import ReleaseFacts
 from lineage.release.info import ReleaseInfo, SigningEntry
 from lineage.release.signing import (
@@ -67,9 +70,14 @@ def signing_entry(private_key: Path) -> tuple[SigningEntry, KeyPair | None]:
 
 
 def release_record(
-    release_dir: Path, run_id: str, signing: SigningEntry | None, exclusions: list[Any]
+    release_dir: Path,
+    run_id: str,
+    signing: SigningEntry | None,
+    exclusions: list[Any],
+    head: LedgerHead | None = None,
 ) -> dict[str, Any]:
-    """The ledger's `release` record of a written folder."""
+    """The ledger's `release` record of a written folder (`head`: the ledger's last record
+    before it, as the folder's `ledger-head.json` states)."""
     return {
         "version": release_dir.name,
         "path": str(release_dir),
@@ -77,6 +85,7 @@ def release_record(
         "dagster_run_id": run_id,
         "public_key_fingerprint": signing["public_key_fingerprint"] if signing else None,
         "exclusions": list(exclusions),
+        "ledger_head": None if head is None else {"seq": head["seq"], "hash": head["hash"]},
     }
 
 
@@ -85,11 +94,14 @@ def build_release(
 ) -> BuiltRelease:
     """Write `facts` to `HOME/releases/<folder>`, sign it with `signing_key` (None: unsigned)
     and, when `record`, append its `release` record to the project ledger."""
-    info = write_release(home.release_dir(facts.folder), facts.tables, facts.card, facts.report)
-    if signing_key is not None:
-        sign_release(info.path, signing_key)
-    report = facts.report
-    body = release_record(info.path, report.run_id, report.signing, report.exclusions)
-    if record:
-        Ledger(home.ledger).append(RELEASE_RECORD, body)
+    folder = home.release_dir(facts.folder)
+    with building(folder):  # readers wait until the folder is signed and recorded
+        head = ledger_head(home.ledger) if record else None
+        info = write_release(folder, facts.tables, facts.card, facts.report, ledger_head=head)
+        if signing_key is not None:
+            sign_release(info.path, signing_key)
+        report = facts.report
+        body = release_record(info.path, report.run_id, report.signing, report.exclusions, head)
+        if record:
+            Ledger(home.ledger).append(RELEASE_RECORD, body)
     return BuiltRelease(info, body, record)

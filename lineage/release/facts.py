@@ -24,7 +24,7 @@ from urllib.parse import urlsplit
 import polars as pl
 
 from factory.config import FactoryConfig
-from factory.endpoints import is_loopback
+from factory.endpoints import is_loopback, public_url
 from factory.hashing import fingerprint, frame_fingerprint
 from factory.home import Home
 from lineage.release.info import (
@@ -305,7 +305,7 @@ def _teacher(config: FactoryConfig, samples: pl.DataFrame) -> ModelEntry | None:
     endpoint = (
         "127.0.0.1 (llama.cpp server started by the factory)"
         if teacher.backend == "llama-cpp"
-        else teacher.base_url or "not configured"
+        else public_url(teacher.base_url or "not configured")
     )
     return {
         "name": teacher.model,
@@ -318,18 +318,21 @@ def _teacher(config: FactoryConfig, samples: pl.DataFrame) -> ModelEntry | None:
 def _embedder(config: FactoryConfig, embedder_fingerprint: str) -> ModelEntry:
     entry: ModelEntry = {"name": config.embedding.model, "fingerprint": embedder_fingerprint}
     if config.embedding.backend == "openai" and config.embedding.base_url:
-        entry["endpoint"] = config.embedding.base_url
+        entry["endpoint"] = public_url(config.embedding.base_url)
     return entry
 
 
 def _off_machine(config: FactoryConfig) -> list[str]:
-    """What left the machine: the endpoints off loopback the corpus text was sent to."""
+    """What left the machine: the endpoints off loopback the corpus text was sent to (shown
+    without credentials)."""
     sent = []
     embedding, teacher = config.embedding, config.teacher
-    if embedding.backend == "openai" and _remote(embedding.base_url):
-        sent.append(f"every document's text, to the embedding endpoint {embedding.base_url}")
-    if teacher.backend == "openai" and _remote(teacher.base_url):
-        sent.append(f"the train rows shown as parents, to the teacher at {teacher.base_url}")
+    if embedding.backend == "openai" and embedding.base_url and _remote(embedding.base_url):
+        shown = public_url(embedding.base_url)
+        sent.append(f"every document's text, to the embedding endpoint {shown}")
+    if teacher.backend == "openai" and teacher.base_url and _remote(teacher.base_url):
+        shown = public_url(teacher.base_url)
+        sent.append(f"the train rows shown as parents, to the teacher at {shown}")
     return sent
 
 

@@ -1,7 +1,9 @@
 """Publish a release folder to a Hugging Face Hub dataset repo, and record it in the ledger.
 
 `publish_release` first runs every check and collects every reason to refuse: the folder must
-verify (`verify.verify_release`), no check marked `blocking` may have failed, the license
+verify (`verify.verify_release`; a release that report.json or its ledger record says was signed
+must carry a valid signature by the key the ledger's record names, unless `allow_unsigned`; a
+recorded release needs its ledger), no check marked `blocking` may have failed, the license
 class must allow the use (`licenses.use_allowed`; the use is the argument or else the
 card's `declared_use`), and `HF_TOKEN` must be set (except for a dry run) and appear in no file of
 the release. Only then does it create the dataset repo (public or private), upload the folder as
@@ -30,6 +32,7 @@ from urllib.parse import urlsplit
 from factory.endpoints import is_loopback
 from lineage.errors import LineageError
 from lineage.ledger import Ledger
+from lineage.release.anchor import LEDGER_HEAD_NAME
 from lineage.release.licenses import LICENSE_CLASSES, USES, use_allowed
 from lineage.release.manifest import MANIFEST_NAME, file_sha256
 from lineage.release.verify import release_ledger_path, verify_release
@@ -216,7 +219,7 @@ def _manifest_hashes(release_dir: Path) -> dict[str, str]:
     path = release_dir / MANIFEST_NAME
     if not path.is_file():
         return {}
-    pairs = (line.split("  ", 1) for line in path.read_text(encoding="utf-8").splitlines())
+    pairs = (line.split("  ", 1) for line in path.read_text(encoding="utf-8").split("\n"))
     return {name: digest for digest, name in (p for p in pairs if len(p) == 2)}
 
 
@@ -239,6 +242,7 @@ def refusal_reasons(
     token: str | None = None,
     dry_run: bool = False,
     ledger: Path | None = None,
+    allow_unsigned: bool = False,
 ) -> tuple[list[str], str | None]:
     """Every reason to refuse publishing `release_dir` as `repo_id`, and the use it checked."""
     release_dir = Path(release_dir).resolve()
@@ -250,9 +254,17 @@ def refusal_reasons(
         return [*reasons, f"release folder {str(release_dir)!r} does not exist"], use
     if not _VERSION.match(release_dir.name):
         reasons.append(f"release folder name {release_dir.name!r} cannot be a tag")
-    # a ledger that does not exist yet (a first publication record) has no lineage to check
+    # a ledger that does not exist yet (a first publication record) has no lineage to check,
+    # unless the release says it was recorded in one
     known = ledger if ledger is not None and Path(ledger).is_file() else None
-    verified = verify_release(release_dir, ledger=known, require_signature=False)
+    if ledger is not None and known is None and (release_dir / LEDGER_HEAD_NAME).is_file():
+        reasons.append(
+            f"the release says ({LEDGER_HEAD_NAME}) it was recorded in a project ledger, but "
+            f"ledger {str(ledger)!r} does not exist: pass the ledger it was recorded in"
+        )
+    # the publisher's own ledger record names the key the signature must be made with
+    policy = "optional" if allow_unsigned else "recorded"
+    verified = verify_release(release_dir, ledger=known, trust_embedded_key=True, signature=policy)
     reasons.extend(f"the release does not verify: {p}" for p in verified.problems)
     facts, unreadable = _read_facts(release_dir)
     reasons.extend(unreadable)
@@ -288,9 +300,11 @@ def publish_release(
     use: str | None = None,
     endpoint: str | None = None,
     ledger: Path | None = None,
+    allow_unsigned: bool = False,
 ) -> PublishResult:
     """Check, upload, tag and record one release; a dry run checks and plans without a network
-    call. Raises `PublishRefusedError` (every reason) before anything is uploaded."""
+    call. Raises `PublishRefusedError` (every reason) before anything is uploaded;
+    `allow_unsigned` lets a release whose signature is missing through."""
     release_dir = Path(release_dir).resolve()
     endpoint = (endpoint or os.environ.get("HF_ENDPOINT") or DEFAULT_ENDPOINT).rstrip("/")
     token = os.environ.get(TOKEN_ENV, "").strip() or None
@@ -302,6 +316,7 @@ def publish_release(
         token=token,
         dry_run=dry_run,
         ledger=ledger,
+        allow_unsigned=allow_unsigned,
     )
     if reasons or checked_use is None:
         raise PublishRefusedError(release_dir, reasons or ["no use was checked"])

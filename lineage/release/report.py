@@ -56,6 +56,8 @@ class Release:
     events: int
     svg: str
     map_b64: str | None
+    ledger_head: dict[str, Any] | None = None
+    """The project ledger's last record (seq, hash) when the release was written, if recorded."""
 
 
 def para(text: str) -> dict[str, Any]:

@@ -38,7 +38,14 @@ _VERIFY_STEPS = (
      "--public_key signing-key.pub", "checks the signature with OpenSSF model_signing; use the "
      "publisher's public key obtained separately, or compare the fingerprint of the copy in the "
      "folder with the one the publisher announces."),
-    ("factory verify RELEASE_DIR", "runs the factory's own verification of the folder in one go."),
+    ("factory verify RELEASE_DIR --public-key KEY.pub", "runs the factory's own verification "
+     "in one go: manifest, signature against the publisher's key (KEY.pub obtained separately, "
+     "or its fingerprint listed in ~/.config/factory/trusted-keys) and, inside the project, the "
+     "ledger. Without a trusted key it checks integrity only and exits non-zero."),
+)  # fmt: skip
+_UNSIGNED_VERIFY = (
+    "factory verify RELEASE_DIR --allow-unsigned", "runs the factory's own verification in one "
+    "go (manifest and, inside the project, the ledger); an unsigned release shows integrity only."
 )  # fmt: skip
 
 
@@ -86,7 +93,7 @@ def integrity(r: Release) -> list[dict[str, Any]]:
                 "whether files changed after it was written, but not who wrote them."
             )
         )
-        steps = [_VERIFY_STEPS[0], _VERIFY_STEPS[2]]
+        steps = [_VERIFY_STEPS[0], _UNSIGNED_VERIFY]
     else:
         blocks.append(
             table(
@@ -100,7 +107,24 @@ def integrity(r: Release) -> list[dict[str, Any]]:
                 ],
             )
         )
+        blocks.append(
+            para(
+                "A signature proves only that the holder of the matching private key wrote the "
+                "folder; signing-key.pub is a copy anyone who re-signs the folder can replace. "
+                "Compare the fingerprint above with the one the publisher announces elsewhere "
+                "before trusting the release."
+            )
+        )
         steps = list(_VERIFY_STEPS)
+    if r.ledger_head is not None:
+        blocks.append(
+            para(
+                f"ledger-head.json records where the project ledger stood when the release was "
+                f"written (seq {r.ledger_head['seq']}, hash {r.ledger_head['hash']}); the "
+                "release's own record follows it. Inside the project, factory verify checks that "
+                "the ledger still holds both: a deleted ledger or a cut tail is tampering."
+            )
+        )
     blocks.append(para("How a third party verifies the folder, step by step:"))
     blocks.append(code("\n".join(cmd for cmd, _ in steps)))
     blocks.append(bullets([f"{cmd}: {why}" for cmd, why in steps]))

@@ -1,22 +1,28 @@
-"""Verify a release folder: its manifest, its signature and its place in the project ledger.
+"""Verify a release folder: its files, who signed it, and its place in the project ledger.
 
-Three independent checks, every problem named:
+Three checks, every problem named:
 
-- the manifest: every file's SHA-256 matches `MANIFEST.sha256`, none missing, none added;
-- the signature: `signature.sig` verifies over the whole folder with the publisher's public key
-  (the copy the release carries unless one is passed; compare its fingerprint with the one the
-  publisher announces);
-- the lineage: the project ledger's hash chain is intact, it holds a `release` record for exactly
-  this manifest (and this signing key), and every layer the report lists was recorded there at the
-  data version the report states.
+- the manifest: every file's SHA-256 matches `MANIFEST.sha256`, none missing, none added, and no
+  symbolic link or special file anywhere in the folder;
+- the signature: `signature.sig` verifies over the whole folder, by the key report.json and the
+  ledger's record name. It authenticates the publisher only when the verifier trusts that key
+  already: `public_key`, or a fingerprint in the trusted-keys file (`lineage.release.trust`).
+  The copy the release carries (`signing-key.pub`) proves integrity only, since whoever re-signs a
+  folder puts their own key there: without a trusted key the result is `unauthenticated`
+  ("integrity only, publisher not authenticated") unless `trust_embedded_key`;
+- the lineage (`lineage.release.verify_lineage`): the project ledger's chain is intact, it holds
+  the release's record, every layer the report lists and the ledger head the release recorded.
 
-A release copied away from its project has no ledger beside it (`HOME/releases/<version>` next to
-`HOME/provenance/ledger.jsonl`); then the lineage check is skipped with a note, not failed.
+A release being built in its project is checked once it is recorded: `verify_release` waits for
+its build lock (`lineage.release.anchor.settled`). `signature` says when a missing
+`signature.sig` fails: `required` (always), `recorded` (when
+report.json, the ledger's record or a `signing-key.pub` says the release was signed: what
+`factory publish` asks) or `optional` (`--allow-unsigned`).
 
 Example:
-    >>> result = verify_release(home.release_dir("3f2a9c1d0b7e"))  # doctest: +SKIP
-    >>> result.ok, result.problems  # doctest: +SKIP
-    (True, [])
+    >>> result = verify_release(release, public_key=Path("publisher.pub"))  # doctest: +SKIP
+    >>> result.ok, result.problems, result.trusted_by  # doctest: +SKIP
+    (True, [], '--public-key publisher.pub')
 """
 
 from __future__ import annotations
@@ -24,29 +30,42 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
-from factory.home import Home
 from lineage.errors import LineageError
-from lineage.ledger import Ledger
+from lineage.release.anchor import settled
 from lineage.release.manifest import MANIFEST_NAME, verify_manifest
-from lineage.release.signing import PUBLIC_KEY_NAME, public_key_fingerprint, verify_signature
+from lineage.release.signing import (
+    PUBLIC_KEY_NAME,
+    SIGNATURE_NAME,
+    public_key_fingerprint,
+    verify_signature,
+)
+from lineage.release.trust import TrustedKeys
+from lineage.release.verify_lineage import (
+    RELEASE_RECORD,
+    LineageCheck,
+    check_lineage,
+    manifest_digest,
+    release_ledger_path,
+)
 
 __all__ = [
     "RELEASE_RECORD",
+    "SIGNATURE_POLICIES",
     "ReleaseVerification",
     "manifest_digest",
     "release_ledger_path",
     "verify_release",
 ]
 
-RELEASE_RECORD = "release"
-"""The ledger record kind `dataset_release` appends for every folder it writes."""
+SIGNATURE_POLICIES = ("required", "recorded", "optional")
+"""When a missing signature fails: always, when something says it was signed, never."""
 
 
 @dataclass(frozen=True)
 class ReleaseVerification:
-    """The outcome of `verify_release`: problems fail it; notes say what was not checked."""
+    """The outcome of `verify_release`: problems are tampering, `unauthenticated` says why the
+    publisher is not authenticated, notes say what was not checked."""
 
     release_dir: Path
     problems: list[str] = field(default_factory=list)
@@ -56,24 +75,21 @@ class ReleaseVerification:
     """The SHA-256 fingerprint of the public key the signature verified with."""
     ledger: Path | None = None
     """The ledger the lineage was checked against (None: not checked)."""
+    trusted_by: str | None = None
+    """What vouches for `signed_by`: `--public-key PATH` or `line N of FILE`; None: nothing."""
+    unauthenticated: str | None = None
+    """Why the publisher is not authenticated (integrity only); None when a trusted key
+    verified, the carried key was accepted, or an unsigned release was allowed."""
+
+    @property
+    def intact(self) -> bool:
+        """True when no file, signature or ledger record was found changed."""
+        return not self.problems
 
     @property
     def ok(self) -> bool:
-        """True when nothing failed."""
-        return not self.problems
-
-
-def manifest_digest(release_dir: Path) -> str:
-    """SHA-256 of the release's `MANIFEST.sha256` bytes: one hash that pins every file."""
-    import hashlib
-
-    return hashlib.sha256((Path(release_dir) / MANIFEST_NAME).read_bytes()).hexdigest()
-
-
-def release_ledger_path(release_dir: Path) -> Path | None:
-    """The project ledger of a release at `HOME/releases/<version>`, else None (a copy)."""
-    home = Home.of_release(release_dir)
-    return home.ledger if home is not None else None
+        """True when nothing failed and the publisher is authenticated (or accepted)."""
+        return not self.problems and self.unauthenticated is None
 
 
 def verify_release(
@@ -81,120 +97,137 @@ def verify_release(
     public_key: Path | None = None,
     ledger: Path | None = None,
     *,
-    require_signature: bool = True,
+    trusted_keys: TrustedKeys | None = None,
+    trust_embedded_key: bool = False,
+    signature: str = "required",
 ) -> ReleaseVerification:
-    """Check `release_dir`'s manifest, signature (with `public_key`, default the copy it
-    carries) and lineage (in `ledger`, default the project ledger beside it)."""
+    """Check `release_dir`'s manifest, signature (authenticated by `public_key` or
+    `trusted_keys`) and lineage (in `ledger`, default the project ledger beside it)."""
     release_dir = Path(release_dir)
+    if signature not in SIGNATURE_POLICIES:
+        msg = f"signature policy {signature!r} is not one of {list(SIGNATURE_POLICIES)}"
+        raise LineageError(msg)
     if not release_dir.is_dir():
         return ReleaseVerification(
             release_dir, problems=[f"release folder {str(release_dir)!r} does not exist"]
         )
+    with settled([release_dir]):  # a release being built is checked once it is recorded
+        return _verify(release_dir, public_key, ledger, trusted_keys, trust_embedded_key, signature)
+
+
+def _verify(
+    release_dir: Path,
+    public_key: Path | None,
+    ledger: Path | None,
+    trusted_keys: TrustedKeys | None,
+    trust_embedded_key: bool,
+    signature: str,
+) -> ReleaseVerification:
     problems = list(verify_manifest(release_dir))
-    notes: list[str] = []
     manifest = release_dir / MANIFEST_NAME
-    files = len(manifest.read_text(encoding="utf-8").splitlines()) if manifest.is_file() else 0
-    signed_by = _check_signature(release_dir, public_key, require_signature, problems, notes)
-    explicit = ledger is not None
-    ledger_file = Path(ledger) if explicit else release_ledger_path(release_dir)
-    checked: Path | None = None
-    if ledger_file is not None and ledger_file.is_file():
-        checked = ledger_file
-        if manifest.is_file():
-            problems += _check_lineage(release_dir, Ledger(ledger_file), signed_by)
-    elif explicit:
-        problems.append(f"ledger {str(ledger_file)!r} does not exist")
-    else:
-        where = f"at {str(ledger_file)!r}" if ledger_file else "beside it"
-        notes.append(
-            f"lineage not checked: no project ledger {where} (the release was moved out of its "
-            "project?); pass --ledger HOME/provenance/ledger.jsonl"
+    files = manifest.read_bytes().count(b"\n") if manifest.is_file() else 0
+    lineage = check_lineage(release_dir, ledger)
+    problems += lineage.problems
+    notes = list(lineage.notes)
+    claims = _key_claims(release_dir, lineage)
+    signed_by = _check_signature(release_dir, public_key, signature, claims, problems, notes)
+    for who, fingerprint in claims:
+        if signed_by is not None and fingerprint != signed_by:
+            problems.append(
+                f"the release is signed with key {signed_by}, but {who} names key {fingerprint}"
+            )
+    trusted_by, unauthenticated = None, None
+    if signed_by is not None:
+        trusted_by, unauthenticated = _authenticate(
+            signed_by, public_key, trusted_keys, trust_embedded_key, notes
         )
-    return ReleaseVerification(release_dir, problems, notes, files, signed_by, checked)
+    return ReleaseVerification(
+        release_dir, problems, notes, files, signed_by, lineage.ledger, trusted_by, unauthenticated
+    )
+
+
+def _key_claims(release_dir: Path, lineage: LineageCheck) -> list[tuple[str, str]]:
+    """Who says which key signed the release: report.json (the card and the report show it)
+    and the ledger's release record."""
+    claims = []
+    try:
+        facts = json.loads((release_dir / "report.json").read_text(encoding="utf-8"))
+        signing = (facts.get("report") or {}).get("signing") or {}
+        claimed = signing.get("public_key_fingerprint")
+    except (OSError, ValueError, AttributeError):
+        claimed = None  # the manifest check names a missing or changed report.json
+    if isinstance(claimed, str):
+        claims.append(("report.json (and the card)", claimed))
+    if lineage.record is not None:
+        recorded = lineage.record["body"].get("public_key_fingerprint")
+        if isinstance(recorded, str):
+            claims.append((f"the ledger's release record (seq {lineage.record['seq']})", recorded))
+    return claims
 
 
 def _check_signature(
     release_dir: Path,
     public_key: Path | None,
-    required: bool,
+    policy: str,
+    claims: list[tuple[str, str]],
     problems: list[str],
     notes: list[str],
 ) -> str | None:
-    from lineage.release.signing import SIGNATURE_NAME
-
-    if not (release_dir / SIGNATURE_NAME).is_file() and public_key is None and not required:
-        notes.append(f"signature not checked: the release has no {SIGNATURE_NAME}")
+    """The fingerprint of the key the signature verifies with; None when it is absent (a
+    problem unless `policy` allows it) or does not verify (a problem)."""
+    if not (release_dir / SIGNATURE_NAME).is_file():
+        said = [f"{who} names key {fingerprint}" for who, fingerprint in claims]
+        if (release_dir / PUBLIC_KEY_NAME).is_file():
+            said.append(f"the folder carries {PUBLIC_KEY_NAME}")
+        signed = f", although {'; '.join(said)}: the signature was removed" if said else ""
+        if policy == "optional" or (policy == "recorded" and not said):
+            allowed = " (allowed: unsigned releases were accepted)" if said else ""
+            notes.append(
+                f"signature not checked: the release has no {SIGNATURE_NAME}{signed}{allowed}; "
+                "it shows integrity only"
+            )
+            return None
+        problems.append(f"{SIGNATURE_NAME} is missing: the release is not signed{signed}")
         return None
     found = verify_signature(release_dir, public_key)
     if found:
         problems += found
         return None
     key = Path(public_key) if public_key is not None else release_dir / PUBLIC_KEY_NAME
-    fingerprint = public_key_fingerprint(key)
-    if public_key is None:
+    return public_key_fingerprint(key)
+
+
+def _authenticate(
+    signed_by: str,
+    public_key: Path | None,
+    trusted: TrustedKeys | None,
+    trust_embedded_key: bool,
+    notes: list[str],
+) -> tuple[str | None, str | None]:
+    """What vouches for `signed_by`, and why nothing does (None when accepted)."""
+    if public_key is not None:
+        return f"--public-key {public_key}", None
+    if trusted is not None and signed_by in trusted.fingerprints:
+        return trusted.fingerprints[signed_by], None
+    carried = f"the key the release carries ({PUBLIC_KEY_NAME}, SHA-256 {signed_by})"
+    if trust_embedded_key:
         notes.append(
-            f"signature checked with the key the release carries ({PUBLIC_KEY_NAME}, SHA-256 "
-            f"{fingerprint}); pass --public-key to check it against the publisher's own copy"
+            f"publisher not authenticated: the signature was checked with {carried}, accepted "
+            "because the carried key was trusted; compare it with the fingerprint the publisher "
+            "announces"
         )
-    return fingerprint
-
-
-def _check_lineage(release_dir: Path, ledger: Ledger, signed_by: str | None) -> list[str]:
-    try:
-        chain = ledger.verify()
-        records = ledger.records()
-    except LineageError as exc:
-        return [f"ledger {ledger.path}: {exc}"]
-    problems = [f"ledger {ledger.path.name}: {p}" for p in chain.problems]
-    digest = manifest_digest(release_dir)
-    matching = [
-        r
-        for r in records
-        if r.get("kind") == RELEASE_RECORD and r.get("body", {}).get("manifest_sha256") == digest
-    ]
-    if not matching:
-        named = [
-            r for r in records
-            if r.get("kind") == RELEASE_RECORD and r["body"].get("version") == release_dir.name
-        ]  # fmt: skip
-        if named:
-            problems.append(
-                f"the ledger's release record for {release_dir.name} (seq {named[-1]['seq']}) "
-                f"names manifest sha256 {named[-1]['body'].get('manifest_sha256')}, the folder's "
-                f"is {digest}: the folder changed after it was recorded"
-            )
-        else:
-            problems.append(
-                f"the ledger holds no release record for this folder (manifest sha256 {digest})"
-            )
-        return problems
-    record = matching[-1]["body"]
-    recorded_key = record.get("public_key_fingerprint")
-    if signed_by is not None and recorded_key is not None and recorded_key != signed_by:
-        problems.append(
-            f"the release is signed with key {signed_by}, the ledger recorded key {recorded_key}"
+        return None, None
+    source = trusted.source if trusted is not None else None
+    listed = ""
+    if source is not None:
+        listed = (
+            f" No line of the trusted-keys file {source} names it."
+            if source.is_file()
+            else f" There is no trusted-keys file at {source}."
         )
-    problems += _check_layers(release_dir, records)
-    return problems
-
-
-def _check_layers(release_dir: Path, records: list[dict[str, Any]]) -> list[str]:
-    """Every layer the report lists must have a materialization record at its data version."""
-    try:
-        facts = json.loads((release_dir / "report.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        return [f"report.json is unreadable ({exc}); the lineage cannot be checked"]
-    written: set[tuple[str, str | None]] = set()
-    for record in records:
-        if record.get("kind") == "materialization":
-            for table, out in (record.get("body", {}).get("outputs") or {}).items():
-                written.add((table, (out or {}).get("data_version")))
-    problems = []
-    for layer in facts.get("report", {}).get("layers") or []:
-        key = (layer.get("table"), layer.get("data_version"))
-        if key not in written:
-            problems.append(
-                f"report layer {key[0]} at data version {key[1]} has no materialization record "
-                "in the ledger"
-            )
-    return problems
+    return None, (
+        f"integrity only, publisher not authenticated: {SIGNATURE_NAME} verifies with {carried}, "
+        f"and whoever re-signs a folder puts their own key there.{listed} Pass the publisher's "
+        "key (--public-key KEY.pub), add its fingerprint to your trusted-keys file (factory keys "
+        "trust KEY.pub), or accept the carried key with --trust-embedded-key"
+    )

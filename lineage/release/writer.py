@@ -13,6 +13,7 @@ Layout written by `write_release`::
         openlineage.jsonl      the OpenLineage events of the layers' runs (when recorded)
         lineage.svg            the lineage picture the report shows
         map.png                the semantic map, when the run produced one
+        ledger-head.json       the project ledger's head when written, for a recorded release
         MANIFEST.sha256        SHA-256 of every file above (`sha256sum -c MANIFEST.sha256`)
 
 The card's context and front matter come from `lineage.release.card`, the derived release facts
@@ -42,6 +43,7 @@ import polars as pl
 
 from lineage.errors import LineageError
 from lineage.ledger import read_jsonl
+from lineage.release.anchor import LEDGER_HEAD_NAME, LedgerHead, ledger_head_text
 from lineage.release.card import card_context, front_matter, tables_context
 from lineage.release.croissant import CROISSANT_NAME, release_meta, release_rai, write_croissant
 from lineage.release.derived import derived_facts, release_license
@@ -121,10 +123,16 @@ def _write_provenance(out_dir: Path, tables: dict[str, pl.DataFrame], r: Release
 
 
 def write_release(
-    out_dir: Path, tables: dict[str, pl.DataFrame], card: CardInfo, report: ReportInfo
+    out_dir: Path,
+    tables: dict[str, pl.DataFrame],
+    card: CardInfo,
+    report: ReportInfo,
+    *,
+    ledger_head: LedgerHead | None = None,
 ) -> ReleaseInfo:
     """Write the Parquet tables, the card, the provenance files, the report and the manifest
-    into `out_dir` (its name is the release's version)."""
+    into `out_dir` (its name is the release's version); with `ledger_head` (the project
+    ledger's last record before the release is recorded), `ledger-head.json` too."""
     out_dir = Path(out_dir)
     check_info(card, report)
     lic = release_license(card, report)
@@ -140,10 +148,13 @@ def write_release(
     _check_out_dir(out_dir, tables)
     version = out_dir.name
     # a rewritten folder no longer matches its old signature; optional files may not return
-    for name in (*_SIGNED_FILES, "map.png", OPENLINEAGE_NAME):
+    for name in (*_SIGNED_FILES, "map.png", OPENLINEAGE_NAME, LEDGER_HEAD_NAME):
         (out_dir / name).unlink(missing_ok=True)
     (out_dir / "data").mkdir(parents=True, exist_ok=True)
     files: list[Path] = []
+    if ledger_head is not None:
+        (out_dir / LEDGER_HEAD_NAME).write_text(ledger_head_text(ledger_head), encoding="utf-8")
+        files.append(out_dir / LEDGER_HEAD_NAME)
     for name, frame in tables.items():
         path = out_dir / "data" / f"{name}.parquet"
         frame.write_parquet(path, compression="zstd", statistics=True)
@@ -177,6 +188,7 @@ def write_release(
         events=events,
         svg=lineage_svg(report.layers, [s["name"] for s in report.sources]),
         map_b64=map_b64,
+        ledger_head=ledger_head,
     )
     files += _write_provenance(out_dir, tables, r)
     context = card_context(r) | {"sections": sections(r)}

@@ -39,15 +39,15 @@ def test_document_embeddings_body_on_a_small_frame(tmp_path: Path) -> None:
     config.write_text(yaml.safe_dump({"home": "home"}))
     factory = FactoryResource(config_path=str(config))
     docs = _documents(["How do I top up my card?", "My transfer has not arrived.", "Hello"])
-    context = dg.build_asset_context(resources={"factory": factory})
-    output = document_embeddings(context=context, corpus_documents=docs)
+    with dg.build_asset_context(resources={"factory": factory}) as context:
+        output = document_embeddings(context=context, corpus_documents=docs)
+        again = document_embeddings(context=context, corpus_documents=docs)
     frame = DOCUMENT_EMBEDDINGS.validate(output.value)
     assert frame["doc_id"].to_list() == docs["doc_id"].to_list()
     vectors = frame["vector"].to_numpy()
     assert vectors.shape == (3, 384)
     assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
     assert output.metadata["embedded"].value == 3
-    again = document_embeddings(context=context, corpus_documents=docs)
     assert again.metadata["embedded"].value == 0
     assert again.data_version == output.data_version
 
@@ -102,33 +102,35 @@ def test_coverage_gaps_body_reads_its_reference_source_and_evaluation(tmp_path: 
             "model_fingerprint": embedder.fingerprint,
         }
     )
-    context = dg.build_asset_context(resources={"factory": factory})
-    output = coverage_gaps(
-        context=context,
-        semantic_map=mapped.semantic_map,
-        clusters=mapped.clusters,
-        corpus_documents=docs,
-        document_embeddings=embeddings,
-    )
-    frame = output.value
-    assert frame.height >= 1
-    assert set(frame["kind"]) <= {"coverage", "sparse_region", "bridge", "under_represented",
-                                  "student_failure"}  # fmt: skip
-    coverage = frame.filter(pl.col("kind") == "coverage")
-    assert coverage.height == 1  # the ATM questions are nowhere in the corpus
-    assert "withdrawal" not in " ".join(docs["text"])
-    assert int(frame["budget"].sum()) == 20
-    meta = output.metadata
-    assert Path(meta["interactive_map"].value).read_text(encoding="utf-8").startswith("<!doctype")
-    assert Path(meta["map_path"].value).stat().st_size > 10_000
-    assert "rationale" in meta["top_gaps"].value
-    assert meta["proposed_by_kind"].value["student_failure"] >= 1
-    other_model = embeddings.with_columns(pl.lit("another-model").alias("model_fingerprint"))
-    with pytest.raises(FactoryError, match="rematerialize document_embeddings"):
-        coverage_gaps(
+    with dg.build_asset_context(resources={"factory": factory}) as context:
+        output = coverage_gaps(
             context=context,
             semantic_map=mapped.semantic_map,
             clusters=mapped.clusters,
             corpus_documents=docs,
-            document_embeddings=other_model,
+            document_embeddings=embeddings,
         )
+        frame = output.value
+        assert frame.height >= 1
+        assert set(frame["kind"]) <= {"coverage", "sparse_region", "bridge", "under_represented",
+                                      "student_failure"}  # fmt: skip
+        coverage = frame.filter(pl.col("kind") == "coverage")
+        assert coverage.height == 1  # the ATM questions are nowhere in the corpus
+        assert "withdrawal" not in " ".join(docs["text"])
+        assert int(frame["budget"].sum()) == 20
+        meta = output.metadata
+        assert (
+            Path(meta["interactive_map"].value).read_text(encoding="utf-8").startswith("<!doctype")
+        )
+        assert Path(meta["map_path"].value).stat().st_size > 10_000
+        assert "rationale" in meta["top_gaps"].value
+        assert meta["proposed_by_kind"].value["student_failure"] >= 1
+        other_model = embeddings.with_columns(pl.lit("another-model").alias("model_fingerprint"))
+        with pytest.raises(FactoryError, match="rematerialize document_embeddings"):
+            coverage_gaps(
+                context=context,
+                semantic_map=mapped.semantic_map,
+                clusters=mapped.clusters,
+                corpus_documents=docs,
+                document_embeddings=other_model,
+            )

@@ -9,11 +9,13 @@ import sys
 from pathlib import Path
 
 import polars as pl
+import pytest
 import yaml
 
 from factory.hashing import content_hash
 from tests.fixtures.cli import factory_cli
 from tests.fixtures.paths import REPO
+from tests.fixtures.release import BuiltSample
 
 
 def test_run_then_status_through_the_persistent_instance(tmp_path: Path) -> None:
@@ -199,3 +201,73 @@ def test_release_and_verify_say_what_is_missing(tmp_path: Path) -> None:
     absent = factory_cli("verify", str(tmp_path / "no-such-release"), cwd=tmp_path)
     assert absent.returncode == 1
     assert "does not exist" in absent.stderr
+
+
+def test_verify_authenticates_the_publisher_only_with_a_trusted_key(
+    built_release: BuiltSample, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import shutil
+
+    monkeypatch.delenv("FACTORY_TRUSTED_KEYS", raising=False)
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))  # no trusted-keys file yet
+    copy = tmp_path / "download" / built_release.release.name
+    shutil.copytree(built_release.release, copy)
+    alone = factory_cli("verify", str(copy), cwd=tmp_path)
+    assert alone.returncode == 3, alone.stdout + alone.stderr
+    assert "integrity only, publisher not authenticated" in alone.stderr
+    carried = factory_cli("verify", str(copy), "--trust-embedded-key", cwd=tmp_path)
+    assert carried.returncode == 0, carried.stderr
+    assert "release intact" in carried.stdout
+    assert "carried key, not trusted" in carried.stdout
+    pub = str(built_release.public_key)
+    trusted = factory_cli("keys", "trust", pub, cwd=tmp_path)
+    assert trusted.returncode == 0, trusted.stderr
+    keys_file = tmp_path / "config" / "factory" / "trusted-keys"
+    assert built_release.fingerprint in keys_file.read_text(encoding="utf-8")
+    listed = factory_cli("verify", str(copy), cwd=tmp_path)
+    assert listed.returncode == 0, listed.stderr
+    assert f"trusted: line 1 of {keys_file}" in listed.stdout
+    (copy / "README.md").write_text("# forged card\n", encoding="utf-8")
+    tampered = factory_cli("verify", str(copy), "--public-key", pub, cwd=tmp_path)
+    assert tampered.returncode == 1
+    assert "tampered" in tampered.stderr
+    assert "README.md: content changed" in tampered.stderr
+
+
+def test_lineage_verify_names_an_incomplete_write_and_repair_fixes_it(tmp_path: Path) -> None:
+    from lineage import Ledger
+
+    config = tmp_path / "factory.yaml"
+    config.write_text(yaml.safe_dump({"home": "proj"}))
+    ledger = Ledger(tmp_path / "proj" / "provenance" / "ledger.jsonl")
+    ledger.append("run", {"run_id": "a"})
+    with ledger.path.open("ab") as fh:
+        fh.write(b'{"format_version": 1, "seq": 2, "pr')  # a crash mid-append
+    torn = factory_cli("lineage", "verify", "--config", str(config), cwd=tmp_path)
+    assert torn.returncode == 1
+    assert "incomplete write" in torn.stderr
+    assert "tampered" not in torn.stderr
+    assert "factory lineage repair" in torn.stderr
+    repaired = factory_cli("lineage", "repair", "--config", str(config), cwd=tmp_path)
+    assert repaired.returncode == 0, repaired.stderr
+    assert "repaired" in repaired.stdout
+    assert "recorded as seq 2 (kind repair)" in repaired.stdout
+    intact = factory_cli("lineage", "verify", "--config", str(config), cwd=tmp_path)
+    assert intact.returncode == 0, intact.stderr
+    assert "ledger intact: 2 records" in intact.stdout
+
+
+def test_lineage_verify_notices_a_tail_cut_with_its_head(
+    built_release: BuiltSample, tmp_path: Path
+) -> None:
+    config = tmp_path / "factory.yaml"
+    config.write_text(yaml.safe_dump({"home": "home"}))
+    ledger = built_release.home.ledger
+    seq = built_release.record["ledger_head"]["seq"]
+    lines = ledger.read_text(encoding="utf-8").splitlines(keepends=True)
+    ledger.write_text("".join(lines[:seq]), encoding="utf-8")  # the release record and after
+    ledger.with_name(ledger.name + ".head").unlink()
+    cut = factory_cli("lineage", "verify", "--config", str(config), cwd=tmp_path)
+    assert cut.returncode == 1, cut.stdout
+    assert f"release {built_release.release.name}" in cut.stderr
+    assert "cut from its end" in cut.stderr

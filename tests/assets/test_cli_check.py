@@ -91,3 +91,12 @@ def test_a_file_without_text_is_a_clear_error(files: dict[str, Path]) -> None:
     assert run.returncode == 1
     assert "has no `text` column" in run.stderr
     assert "Traceback" not in run.stderr
+
+
+def test_a_broken_file_names_its_role_without_a_traceback(files: dict[str, Path]) -> None:
+    broken = files["corpus"].parent / "broken.jsonl"
+    broken.write_text('{"text": "fine"}\n{not json\n')
+    run = factory_cli("check", str(files["samples"]), "--corpus", str(broken), cwd=broken.parent)
+    assert run.returncode == 1
+    assert f"corpus file {str(broken)!r} cannot be read as JSON Lines" in run.stderr
+    assert "Traceback" not in run.stderr

@@ -416,12 +416,15 @@ def test_factory_verify_passes_a_real_release_and_names_a_changed_file(
     release = Path(banking_run.table("dataset_release")["release_path"][0])
     copy = tmp_path / "release"
     shutil.copytree(release, copy)
-    intact = _cli(tmp_path, "verify", str(copy))
+    public = banking_run.home / "keys" / "release-signing.pub"
+    unauthenticated = _cli(tmp_path, "verify", str(copy))  # intact, but no key trusted
+    assert unauthenticated.returncode == 3, unauthenticated.stderr
+    intact = _cli(tmp_path, "verify", str(copy), "--public-key", str(public))
     assert intact.returncode == 0, intact.stderr
     assert "release intact" in intact.stdout
     card = copy / "README.md"
     card.write_text(card.read_text(encoding="utf-8").replace("synthetic", "synthetlc", 1))
-    tampered = _cli(tmp_path, "verify", str(copy))
+    tampered = _cli(tmp_path, "verify", str(copy), "--public-key", str(public))
     assert tampered.returncode == 1
     assert "README.md: content changed" in tampered.stderr
 
@@ -525,7 +528,8 @@ def test_release_exclude_rebuilds_without_a_document_and_records_it(
     records = Ledger(home / "provenance" / "ledger.jsonl").records("release")
     assert records[-1]["body"]["version"] == release.name
     assert records[-1]["body"]["exclusions"] == [entry]
-    verified = _cli(release.parent, "verify", str(release))
+    public = home / "keys" / "release-signing.pub"
+    verified = _cli(release.parent, "verify", str(release), "--public-key", str(public))
     assert verified.returncode == 0, verified.stderr
 
 
@@ -533,13 +537,16 @@ PLANTED = {
     "HF_TOKEN": "hf_PlantedFakeToken4f9c2e7a1b3d5f6e8a0c2e4b6d8f0a1c",
     "FACTORY_PLANTED_KEY": "sk-planted-7d3e9a1c5b2f4e6a8c0d2f4b6e8a0c1d",
 }
+PLANTED_IN_URL = ("Pl4ntedUrlPassw0rd5e1f", "Pl4ntedQueryKey3c8b9d")
+"""A `user:password@` and an `?api_key=` in the teacher's base_url: only factory.yaml holds them."""
 
 
 def test_a_planted_token_appears_in_no_artifact_log_or_metadata(
     tmp_path_factory: pytest.TempPathFactory, banking77_dir: Path
 ) -> None:
-    """A whole run with an HF token in the environment and a teacher API key it really sends
-    (to a llama.cpp server on 127.0.0.1): neither reaches a file, the event log or metadata."""
+    """A whole run with an HF token in the environment, a teacher API key it really sends (to a
+    llama.cpp server on 127.0.0.1) and a password and a query key in the teacher's base_url: none
+    reaches a file (but the config itself), the event log or metadata."""
     from factory.models import smollm2_gguf_path
     from factory.serving import LlamaServer
 
@@ -555,8 +562,11 @@ def test_a_planted_token_appears_in_no_artifact_log_or_metadata(
     ):
         for name, value in PLANTED.items():
             env.setenv(name, value)
-        teacher = {"backend": "openai", "base_url": server.base_url, "model": "smollm2",
-                   "api_key_env": "FACTORY_PLANTED_KEY", "max_tokens": 40}  # fmt: skip
+        password, query_key = PLANTED_IN_URL
+        base_url = server.base_url.replace("://", f"://planted:{password}@")
+        teacher = {"backend": "openai", "base_url": f"{base_url}?api_key={query_key}",
+                   "model": "smollm2", "api_key_env": "FACTORY_PLANTED_KEY",
+                   "max_tokens": 40}  # fmt: skip
         config = {"home": "home", "task": {"kind": "classification"}, "sources": [source],
                   **SMALL_RUN, "teacher": teacher,
                   "student": {"backend": "classifier", "eval_documents": 8}}  # fmt: skip
@@ -565,8 +575,9 @@ def test_a_planted_token_appears_in_no_artifact_log_or_metadata(
     assert (run.home / "provenance" / "ledger.jsonl").is_file()
     files = [p for p in root.rglob("*") if p.is_file()]
     assert any(p.suffix == ".db" for p in files)  # the Dagster event log is scanned too
-    for value in PLANTED.values():
+    recorded = [p for p in files if p != root / "factory.yaml"]
+    for value in [*PLANTED.values(), *PLANTED_IN_URL]:
         secret = value.encode()
-        assert [p for p in files if secret in p.read_bytes()] == []
+        assert [p for p in recorded if secret in p.read_bytes()] == []
         for event in run.result.all_events:
             assert value not in repr(event)

@@ -43,23 +43,25 @@ def project(tmp_path: Path) -> Path:
 def test_sensor_registers_new_shards_and_requests_each_once(project: Path) -> None:
     with dg.instance_for_test() as instance:
         resources = {"factory": FactoryResource(config_path=str(project))}
-        context = dg.build_sensor_context(instance=instance, resources=resources, definitions=defs)
-        result = shard_sensor(context)
-        assert isinstance(result, dg.SensorResult)
-        (added,) = result.dynamic_partitions_requests or []
-        assert list(added.partition_keys) == ["cards.jsonl", "transfers.jsonl"]  # type: ignore[union-attr]
-        requests = result.run_requests or []
-        assert [r.partition_key for r in requests] == ["cards.jsonl", "transfers.jsonl"]
-        keys = {r.partition_key: r.run_key for r in requests}
+        with dg.build_sensor_context(
+            instance=instance, resources=resources, definitions=defs
+        ) as context:
+            result = shard_sensor(context)
+            assert isinstance(result, dg.SensorResult)
+            (added,) = result.dynamic_partitions_requests or []
+            assert list(added.partition_keys) == ["cards.jsonl", "transfers.jsonl"]  # type: ignore[union-attr]
+            requests = result.run_requests or []
+            assert [r.partition_key for r in requests] == ["cards.jsonl", "transfers.jsonl"]
+            keys = {r.partition_key: r.run_key for r in requests}
 
-        instance.add_dynamic_partitions(SHARD_PARTITION, ["cards.jsonl", "transfers.jsonl"])
-        _shard_file(project.parent / "inbox" / "loans.jsonl", "repay a loan", 4)
-        again = shard_sensor(context)
-        (added,) = again.dynamic_partitions_requests or []
-        assert list(added.partition_keys) == ["loans.jsonl"]  # type: ignore[union-attr]
-        run_keys = {r.partition_key: r.run_key for r in again.run_requests or []}
-        assert {k: run_keys[k] for k in keys} == keys  # unchanged shards: the same run keys
-        assert run_keys["loans.jsonl"] not in keys.values()
+            instance.add_dynamic_partitions(SHARD_PARTITION, ["cards.jsonl", "transfers.jsonl"])
+            _shard_file(project.parent / "inbox" / "loans.jsonl", "repay a loan", 4)
+            again = shard_sensor(context)
+            (added,) = again.dynamic_partitions_requests or []
+            assert list(added.partition_keys) == ["loans.jsonl"]  # type: ignore[union-attr]
+            run_keys = {r.partition_key: r.run_key for r in again.run_requests or []}
+            assert {k: run_keys[k] for k in keys} == keys  # unchanged shards: the same run keys
+            assert run_keys["loans.jsonl"] not in keys.values()
 
 
 def test_a_new_shard_is_ingested_without_redoing_the_others(project: Path) -> None:

@@ -41,6 +41,7 @@ def _crafted(make_samples: MakeSamples) -> tuple[pl.DataFrame, np.ndarray, dict[
         (" a PERFECTLY fine question about fees? ", 0.7, _e(10), "duplicate"),
         ("Same vector as the off-target row, kept", 0.7, _e(4), None),
         ("A distinct and acceptable sample text", 0.7, _e(12), None),
+        ("Here's another message in the same style: can I top up?", 0.9, _e(14), "meta_talk"),
     ]
     texts, achieved, vectors, expected = zip(*rows, strict=True)
     samples = make_samples(list(texts), achieved=list(achieved))
@@ -110,7 +111,7 @@ def test_earlier_id_wins_a_duplicate_pair(make_samples: MakeSamples) -> None:
 
 def test_mismatched_vectors_are_an_error(make_samples: MakeSamples) -> None:
     samples, vectors, _ = _crafted(make_samples)
-    with pytest.raises(SchemaError, match="sample_vectors has 12 rows but samples has 13"):
+    with pytest.raises(SchemaError, match="sample_vectors has 13 rows but samples has 14"):
         filter_samples(samples, vectors[:-1], _corpus_vectors(), CORPUS_TEXTS, ChecksConfig())
 
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from pydantic import ValidationError
 
 from factory.config import ConfigFile, FactoryConfig, config_keys, load_config
 from factory.errors import ConfigError
@@ -109,3 +110,64 @@ def test_every_key_has_a_description() -> None:
 )
 def test_shipped_examples_are_valid(example: Path) -> None:
     assert load_config(example).sources
+
+
+PASTED = "hf_PastedKeyAbCdEf1234567890xyzUVW"
+ENV_FIELDS = [
+    ("embedding", "api_key_env"),
+    ("teacher", "api_key_env"),
+    ("execution", "password_env"),
+]
+
+
+@pytest.mark.parametrize(("section", "key"), ENV_FIELDS)
+@pytest.mark.parametrize(
+    "pasted",
+    [PASTED, "sk-proj-0123456789abcdefghijKLMNOP", "a9F3kLm2Qx7Zp0Rt5Wv8YbNc", "hunter2!"],
+)
+def test_a_key_pasted_as_a_variable_name_is_refused_without_echo(
+    section: str, key: str, pasted: str
+) -> None:
+    with pytest.raises(ConfigError) as info:
+        FactoryConfig.from_dict({section: {key: pasted}})
+    message = str(info.value)
+    assert f"{section}.{key}" in message
+    assert "NAME of an environment variable" in message
+    assert f"{len(pasted)}-character" in message
+    assert pasted not in message
+    # built directly, the model's own error does not echo it either, nor does its repr
+    model = type(getattr(FactoryConfig(), section))
+    with pytest.raises(ValidationError, match="NAME of an environment variable") as direct:
+        model(**{key: pasted})
+    assert pasted not in str(direct.value)
+    config = model()
+    with pytest.raises(ValidationError, match="NAME of an environment variable") as assigned:
+        setattr(config, key, pasted)
+    assert pasted not in str(assigned.value)
+    assert pasted not in repr(config)
+
+
+@pytest.mark.parametrize(("section", "key"), ENV_FIELDS)
+@pytest.mark.parametrize("name", ["OPENAI_API_KEY", "my_teacher_key", "_KEY2", "HF_TOKEN"])
+def test_variable_names_are_accepted(section: str, key: str, name: str) -> None:
+    config = FactoryConfig.from_dict({section: {key: name}})
+    assert getattr(getattr(config, section), key) == name
+
+
+def test_endpoint_credentials_are_used_but_never_dumped() -> None:
+    url = "https://bob:Hunter2Pw@127.0.0.1:8080/v1?api_key=QueryKey99&api-version=2"
+    config = FactoryConfig.from_dict(
+        {"embedding": {"base_url": url}, "teacher": {"backend": "openai", "base_url": url}}
+    )
+    assert config.teacher.base_url == url  # the client sends them
+    for dumped in (
+        repr(config.model_dump()),
+        config.model_dump_json(),
+        repr(config.teacher.model_dump(mode="json")),
+        config.embedding.model_dump_json(),
+    ):
+        assert "Hunter2Pw" not in dumped
+        assert "QueryKey99" not in dumped
+        assert "https://127.0.0.1:8080/v1?api_key=***&api-version=2" in dumped
+    kept = config.model_dump(mode="json", context={"keep_credentials": True})
+    assert kept["teacher"]["base_url"] == url

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from factory.endpoints import check_endpoint, is_loopback, strip_userinfo
+from factory.endpoints import check_endpoint, is_loopback, public_url, url_credentials
 from factory.errors import ConfigError, RemoteNotAllowedError
 
 
@@ -51,4 +51,49 @@ def test_check_endpoint_never_shows_credentials() -> None:
         check_endpoint("ftp://user:secret@127.0.0.1/v1", False, "embedding")
     assert "secret" not in str(bad.value)
     assert "embedding.base_url" in str(bad.value)
-    assert strip_userinfo("https://u:p@h/x") == "https://h/x"
+    assert public_url("https://u:p@h/x") == "https://h/x"
+
+
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        ("https://u:p@h/x", "https://h/x"),
+        ("https://u:p@ss@h/x", "https://h/x"),  # an @ inside the password
+        ("u:Pw12345@127.0.0.1:8080/v1", "127.0.0.1:8080/v1"),  # no scheme
+        ("http://[::1]:8080/v1", "http://[::1]:8080/v1"),
+        ("http://tok3nTok3n@h/v1", "http://h/v1"),  # a user name alone can be a token
+        (
+            "https://h/v1?api_key=k3y&key=k2&access_token=t&X-Amz-Signature=s&page=2",
+            "https://h/v1?api_key=***&key=***&access_token=***&X-Amz-Signature=***&page=2",
+        ),
+        ("https://h/v1?api-version=2024-02-01", "https://h/v1?api-version=2024-02-01"),
+        ("https://h/v1#access_token=abc", "https://h/v1#access_token=***"),
+        ("https://h/bot/" + "sk-" + "a1" * 12, "https://h/bot/***"),
+    ],
+)
+def test_public_url_shows_no_credentials(url: str, shown: str) -> None:
+    assert public_url(url) == shown
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "ftp://user:Secr3tPw@127.0.0.1/v1?api_key=QueryKey99",
+        "http://user:Secr3tPw@127.0.0.1:notaport/v1?api_key=QueryKey99",
+        "http://user:Secr3tPw@[::1/v1?api_key=QueryKey99",
+        "user:Secr3tPw@127.0.0.1:8080/v1?api_key=QueryKey99",
+    ],
+)
+def test_check_endpoint_errors_show_no_credentials(url: str) -> None:
+    with pytest.raises(ConfigError) as bad:
+        check_endpoint(url, False, "teacher")
+    assert "teacher.base_url" in str(bad.value)
+    assert "Secr3tPw" not in str(bad.value)
+    assert "QueryKey99" not in str(bad.value)
+
+
+def test_url_credentials_are_what_the_client_sends() -> None:
+    auth, params = url_credentials("https://b%40b:p%3Aw@h/v1?api_key=k&api-version=2")
+    assert auth == ("b@b", "p:w")
+    assert params == [("api_key", "k"), ("api-version", "2")]
+    assert url_credentials("https://h/v1") == (None, [])

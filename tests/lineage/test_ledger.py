@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import json
 import multiprocessing
@@ -40,6 +41,16 @@ def test_chain_links_every_record(tmp_path: Path) -> None:
     result = ledger.verify()
     assert result.ok, result.problems
     assert result.records == 5
+
+
+@pytest.mark.parametrize("text", ["\x85", "a\u2028b", "\u2029", "\x1c", "\x0b"])
+def test_unicode_line_separators_in_a_body_are_no_line_ends(tmp_path: Path, text: str) -> None:
+    """JSON leaves them unescaped; only b"\\n" ends a record."""
+    ledger = Ledger(tmp_path / "ledger.jsonl")
+    ledger.append("run", {"note": text})
+    ledger.append("run", {"note": "next"})
+    assert ledger.verify().ok, ledger.verify().problems
+    assert [r["body"]["note"] for r in ledger.records()] == [text, "next"]
 
 
 def test_records_filter_by_kind(tmp_path: Path) -> None:
@@ -91,13 +102,126 @@ def test_verify_notices_records_cut_from_the_end(tmp_path: Path) -> None:
     assert any("seq 4-5 missing at the end" in p for p in problems), problems
 
 
-def test_torn_last_line_blocks_appends(tmp_path: Path) -> None:
+def _tear(ledger: Ledger, tail: bytes = b'{"seq": 3, "kind": "mat') -> None:
+    """A crash while appending: part of a line, no newline, the head left behind."""
+    with ledger.path.open("ab") as fh:
+        fh.write(tail)
+
+
+def test_a_torn_last_line_is_an_incomplete_write_not_tampering(tmp_path: Path) -> None:
     ledger = _filled(tmp_path, 2)
-    with ledger.path.open("a", encoding="utf-8") as fh:
-        fh.write('{"seq": 3, "kind": "mat')
-    with pytest.raises(LineageError, match="incomplete"):
+    _tear(ledger)
+    with pytest.raises(LineageError, match=r"incomplete.*factory lineage repair"):
         ledger.append("materialization", {"asset": "x"})
-    assert not ledger.verify().ok
+    result = ledger.verify()
+    assert not result.ok
+    assert result.problems == []
+    assert result.incomplete is not None
+    assert "incomplete write" in result.incomplete
+    assert "factory lineage repair" in result.incomplete
+    assert [r["seq"] for r in ledger.records()] == [1, 2]  # the torn line never was a record
+
+
+def test_repair_cuts_the_torn_line_records_the_repair_and_appends_resume(tmp_path: Path) -> None:
+    ledger = _filled(tmp_path, 2)
+    torn = b'{"seq": 3, "kind": "mat'
+    _tear(ledger, torn)
+    record = ledger.repair()
+    assert record is not None
+    assert record["kind"] == "repair"
+    assert record["seq"] == 3
+    body = record["body"]
+    assert body["after_seq"] == 2
+    assert body["removed_bytes"] == len(torn)
+    assert body["removed_sha256"] == hashlib.sha256(torn).hexdigest()
+    assert (ledger.path.parent / body["saved_to"]).read_bytes() == torn
+    assert ledger.verify().ok
+    assert ledger.append("materialization", {"asset": "x"})["seq"] == 4
+    assert ledger.verify().ok
+    assert ledger.repair() is None  # nothing left to repair
+
+
+def test_a_torn_first_line_is_repaired_too(tmp_path: Path) -> None:
+    ledger = Ledger(tmp_path / "ledger.jsonl")
+    _tear(ledger, b'{"format_version": 1, "seq": 1, "prev')
+    assert ledger.verify().incomplete is not None
+    assert ledger.repair()["seq"] == 1  # type: ignore[index]
+    assert ledger.verify().ok
+
+
+def test_repair_refuses_a_ledger_with_other_damage(tmp_path: Path) -> None:
+    ledger = _filled(tmp_path, 3)
+    lines = _lines(ledger)
+    rec = json.loads(lines[1])
+    rec["body"]["rows"] = 999
+    lines[1] = json.dumps(rec) + "\n"
+    ledger.path.write_text("".join(lines) + '{"seq": 4', encoding="utf-8")
+    before = ledger.path.read_bytes()
+    with pytest.raises(LineageError, match=r"cannot repair.*seq 2.*edited"):
+        ledger.repair()
+    assert ledger.path.read_bytes() == before
+
+
+def test_a_torn_line_the_head_already_counted_is_tampering(tmp_path: Path) -> None:
+    """A crash leaves the head behind the torn line; a head that counts it means a whole record
+    was cut short afterwards."""
+    ledger = _filled(tmp_path, 3)
+    raw = ledger.path.read_bytes()
+    ledger.path.write_bytes(raw[:-20])  # seq 3 cut short, the head still names it
+    result = ledger.verify()
+    assert any("seq 3" in p and "missing at the end" in p for p in result.problems), result
+    with pytest.raises(LineageError, match="cannot repair"):
+        ledger.repair()
+
+
+def _verify_while_appending(path: str, started: object, done: object, out: object) -> None:
+    ledger = Ledger(Path(path))
+    bad, count = [], 0
+    started.wait()  # type: ignore[attr-defined]
+    while not done.is_set() or count < 50:  # type: ignore[attr-defined]
+        result = ledger.verify()
+        count += 1
+        if not result.ok:
+            bad.append(result.problems)
+        try:
+            ledger.records()
+        except LineageError as exc:
+            bad.append([str(exc)])
+    out.put((count, bad[:3], len(bad)))  # type: ignore[attr-defined]
+
+
+def test_verify_during_concurrent_appends_never_reports_tampering(tmp_path: Path) -> None:
+    path = tmp_path / "ledger.jsonl"
+    Ledger(path).append("run", {"i": -1})
+    ctx = multiprocessing.get_context("spawn")
+    barrier, started, done, results = ctx.Barrier(2), ctx.Event(), ctx.Event(), ctx.Queue()
+    writers = [
+        ctx.Process(target=_append_many, args=(str(path), w, 100, barrier)) for w in range(2)
+    ]
+    readers = [
+        ctx.Process(target=_verify_while_appending, args=(str(path), started, done, results))
+        for _ in range(2)
+    ]
+    for p in [*readers, *writers]:
+        p.start()
+    started.set()
+    for p in writers:
+        p.join(timeout=120)
+    done.set()
+    found = [results.get(timeout=60) for _ in readers]
+    for p in readers:
+        p.join(timeout=120)
+    assert [p.exitcode for p in [*readers, *writers]] == [0] * 4
+    assert all(count >= 50 for count, _, _ in found), found
+    assert [(examples, n) for _, examples, n in found] == [([], 0), ([], 0)]
+    assert Ledger(path).verify().ok
+
+
+def test_head_names_the_last_record(tmp_path: Path) -> None:
+    ledger = Ledger(tmp_path / "ledger.jsonl")
+    assert ledger.head() == (0, GENESIS_HASH)
+    last = _filled(tmp_path, 3).append("run", {"x": 1})
+    assert Ledger(tmp_path / "prov" / "ledger.jsonl").head() == (4, last["hash"])
 
 
 def _append_many(path: str, worker: int, count: int, barrier: object) -> None:

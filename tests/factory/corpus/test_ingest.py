@@ -184,3 +184,52 @@ def test_stats_metadata_is_plain_data(banking77_slice: Path) -> None:
     json.dumps(meta)
     assert meta["accepted"] + meta["quarantined"] == meta["read"]
     assert pl.Series(list(meta["splits"].values())).sum() == meta["accepted"]
+
+
+def _jsonl_config(tmp_path: Path, rows: list[dict[str, object]], **extra: object) -> FactoryConfig:
+    (tmp_path / "d.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    source = {"id": "s", "kind": "jsonl", "path": "d.jsonl", "license": "MIT"}
+    return FactoryConfig.from_dict({"sources": [source], **extra}, base_dir=tmp_path)
+
+
+def test_task_fields_take_strings_and_integers_and_quarantine_other_types(
+    tmp_path: Path,
+) -> None:
+    labels: list[object] = ["lost_card", 7, 2.5, True, ["a"], {"k": 1}]
+    rows = [{"text": f"document {i}", "label": v} for i, v in enumerate(labels)]
+    rows.append({"text": "a question", "answer": 42})
+    result = ingest_corpus(_jsonl_config(tmp_path, rows, task={"kind": "classification"}))
+    kept = dict(zip(result.documents["text"], result.documents["label"], strict=True))
+    assert kept == {"document 0": "lost_card", "document 1": "7"}
+    reasons = result.quarantine.sort("line")["reason"].to_list()
+    kinds = ["float", "bool", "list", "dict"]
+    assert reasons[:4] == [f"wrong type: field 'label' is {k}, expected str or int" for k in kinds]
+    assert "needs 'label'" in reasons[4]  # the answer row has no label at all
+    qa = ingest_corpus(_jsonl_config(tmp_path, rows[-1:], task={"kind": "qa"}))
+    assert qa.documents["answer"].to_list() == ["42"]
+
+
+def test_a_mapped_column_wins_over_a_column_of_the_same_name(tmp_path: Path) -> None:
+    for header in ("text,label,category", "text,category,label"):
+        (tmp_path / "d.csv").write_text(f"{header}\nhello,x,y\n")
+        source = {"id": "s", "kind": "csv", "path": "d.csv", "fields": {"category": "label"}}
+        cfg = FactoryConfig.from_dict({"sources": [source]}, base_dir=tmp_path)
+        column = header.split(",").index("category")
+        assert ingest_corpus(cfg).documents["label"].to_list() == [["x", "y"][column - 1]]
+
+
+def test_max_documents_quarantines_what_it_leaves_out(tmp_path: Path) -> None:
+    rows = [{"text": f"document number {i}"} for i in range(10)]
+    result = ingest_corpus(_jsonl_config(tmp_path, rows, ingest={"max_documents": 3}))
+    assert result.documents.height == 3
+    left_out = result.quarantine
+    assert left_out.height == 7
+    assert set(left_out["reason"]) == {
+        "over max_documents: not among the first 3 documents by doc_id (ingest.max_documents=3)"
+    }
+    assert sorted(left_out["doc_id"].to_list()) == left_out["doc_id"].to_list()
+    assert min(left_out["doc_id"]) > max(result.documents["doc_id"])
+    meta = result.stats.as_metadata()
+    assert meta["read"] == meta["accepted"] + meta["quarantined"] == 10
+    assert meta["excluded_by_max_documents"] == 7
+    assert meta["quarantine_reasons"] == {"over max_documents": 7}

@@ -171,3 +171,115 @@ def test_hub_source_offline_is_a_clear_error(tmp_path: Path) -> None:
     cfg = _config(tmp_path, {"kind": "hub", "dataset_id": "nobody/nothing-here"})
     with pytest.raises(SourceError, match=r"cannot load hub dataset 'nobody/nothing-here'"):
         ingest_corpus(cfg)
+
+
+def _ingest_lines(tmp_path: Path, lines: list[str], **source: Any) -> Any:
+    (tmp_path / "d.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return ingest_corpus(_config(tmp_path, {"kind": "jsonl", "path": "d.jsonl", **source}))
+
+
+def test_non_string_text_is_quarantined_as_a_wrong_type(tmp_path: Path) -> None:
+    values: list[Any] = [5, 1.5, True, ["a", "list"], {"an": "object"}, "a real document"]
+    result = _ingest_lines(tmp_path, [json.dumps({"text": v}) for v in values])
+    assert result.documents["text"].to_list() == ["a real document"]
+    reasons = result.quarantine.sort("line")["reason"].to_list()
+    kinds = ["int", "float", "bool", "list", "dict"]
+    assert reasons == [f"wrong type: field 'text' is {k}, expected str" for k in kinds]
+    assert result.stats.reasons == {"wrong type": 5}
+
+
+def test_non_string_parquet_text_is_quarantined_as_a_wrong_type(tmp_path: Path) -> None:
+    pl.DataFrame({"body": [b"bytes", b"more"]}).write_parquet(tmp_path / "b.parquet")
+    pl.DataFrame({"body": [[1, 2], [3]]}).write_parquet(tmp_path / "l.parquet")
+    for name, kind in (("b.parquet", "bytes"), ("l.parquet", "list")):
+        cfg = _config(tmp_path, {"kind": "parquet", "path": name, "text_field": "body"})
+        result = ingest_corpus(cfg)
+        assert result.documents.height == 0
+        assert set(result.quarantine["reason"]) == {
+            f"wrong type: field 'body' is {kind}, expected str"
+        }
+
+
+def test_a_duplicate_csv_header_is_refused_naming_the_file_and_column(tmp_path: Path) -> None:
+    (tmp_path / "d.csv").write_text("text,label,text\nfirst,a,second\n", encoding="utf-8")
+    with pytest.raises(SourceError, match=r"'d\.csv' has column 'text' 2 times in its header"):
+        ingest_corpus(_config(tmp_path, {"kind": "csv", "path": "d.csv"}))
+
+
+def test_a_duplicate_json_key_is_quarantined(tmp_path: Path) -> None:
+    lines = ['{"text": "first", "text": "second"}', json.dumps({"text": "fine"})]
+    result = _ingest_lines(tmp_path, lines)
+    assert result.documents["text"].to_list() == ["fine"]
+    assert result.quarantine.select("line", "reason").rows() == [
+        (1, "wrong schema: key 'text' appears 2 times in one object")
+    ]
+
+
+def test_a_first_jsonl_row_without_the_text_key_is_only_that_row(tmp_path: Path) -> None:
+    lines = [json.dumps({"body": "no text here"}), json.dumps({"text": "a document"})]
+    result = _ingest_lines(tmp_path, lines)
+    assert result.documents["text"].to_list() == ["a document"]
+    assert result.quarantine.select("line", "reason").rows() == [
+        (1, "missing field: 'text' is absent or null")
+    ]
+
+
+def test_jsonl_where_no_row_has_the_text_key_is_a_clear_error(tmp_path: Path) -> None:
+    lines = [json.dumps({"body": "one"}), json.dumps({"body": "two", "extra": 1})]
+    with pytest.raises(
+        SourceError, match=r"no object has the text field 'text'; its keys are \['body', 'extra'\]"
+    ):
+        _ingest_lines(tmp_path, lines)
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-be", "utf-32", "utf-8-sig"])
+def test_csv_and_jsonl_with_a_byte_order_mark_are_read(tmp_path: Path, encoding: str) -> None:
+    bom = {"utf-16-be": "\ufeff"}.get(encoding, "")  # utf-16 and utf-32 write their own BOM
+    (tmp_path / "d.csv").write_bytes((bom + "text,label\nhéllo,a\nwörld,b\n").encode(encoding))
+    jsonl = "".join(json.dumps({"text": t}, ensure_ascii=False) + "\n" for t in ["één", "twee"])
+    (tmp_path / "d.jsonl").write_bytes((bom + jsonl).encode(encoding))
+    csv_result = ingest_corpus(_config(tmp_path, {"kind": "csv", "path": "d.csv"}))
+    assert sorted(csv_result.documents["text"]) == ["héllo", "wörld"]
+    json_result = ingest_corpus(_config(tmp_path, {"kind": "jsonl", "path": "d.jsonl"}))
+    assert sorted(json_result.documents["text"]) == ["twee", "één"]
+    assert csv_result.quarantine.height == json_result.quarantine.height == 0
+
+
+def test_a_utf16_line_that_does_not_decode_is_quarantined(tmp_path: Path) -> None:
+    good = "text\nfirst row\n".encode("utf-16-le")
+    lone_surrogate = b"\x00\xd8" + "x\n".encode("utf-16-le")
+    (tmp_path / "d.csv").write_bytes(
+        b"\xff\xfe" + good + lone_surrogate + "last\n".encode("utf-16-le")
+    )
+    result = ingest_corpus(_config(tmp_path, {"kind": "csv", "path": "d.csv"}))
+    assert sorted(result.documents["text"]) == ["first row", "last"]
+    assert result.quarantine.select("line", "reason").rows() == [
+        (3, "undecodable: not valid UTF-16")
+    ]
+
+
+def test_utf16_without_a_byte_order_mark_is_a_clear_error(tmp_path: Path) -> None:
+    (tmp_path / "d.csv").write_bytes("text\nhello\nworld\n".encode("utf-16-le"))
+    with pytest.raises(SourceError, match=r"UTF-16 without a byte-order mark.*save it as UTF-8"):
+        ingest_corpus(_config(tmp_path, {"kind": "csv", "path": "d.csv"}))
+
+
+def test_folder_files_with_a_byte_order_mark_are_read(tmp_path: Path) -> None:
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "a.txt").write_bytes("Grüße aus UTF-16.".encode("utf-16"))
+    (docs / "b.txt").write_bytes("no BOM in UTF-16".encode("utf-16-le"))
+    result = ingest_corpus(_config(tmp_path, {"kind": "folder", "path": "docs"}))
+    assert result.documents["text"].to_list() == ["Grüße aus UTF-16."]
+    assert result.quarantine.select("source_uri", "reason").rows() == [
+        ("docs/b.txt", "undecodable: UTF-16 without a byte-order mark or binary; save as UTF-8")
+    ]
+
+
+def test_a_csv_header_that_cannot_be_read_is_a_clear_error(tmp_path: Path) -> None:
+    (tmp_path / "q.csv").write_text('"text,label\nhello,a\n', encoding="utf-8")
+    with pytest.raises(SourceError, match=r"'q\.csv' line 1: the header is malformed CSV"):
+        ingest_corpus(_config(tmp_path, {"kind": "csv", "path": "q.csv"}))
+    (tmp_path / "b.csv").write_bytes(b"t\xffxt\ntext\nhello\n")
+    with pytest.raises(SourceError, match=r"'b\.csv' line 1: the header is not valid UTF-8"):
+        ingest_corpus(_config(tmp_path, {"kind": "csv", "path": "b.csv"}))

@@ -51,10 +51,12 @@ def test_watched_files_become_shards_after_the_configured_sources(tmp_path: Path
     _write_jsonl(folder / "z.jsonl", ["x" * 40])
     config = FactoryConfig.from_dict({"ingest": {"watch": {"folder": str(folder)}}})
     sources = shard_sources(config)
-    assert list(sources) == ["python-stdlib", "docs-folder", "z.jsonl"]
-    assert sources["docs-folder"].kind == "folder"
+    folder_shard = watched_shard_name(folder / "docs folder")
+    assert list(sources) == ["python-stdlib", folder_shard, "z.jsonl"]
+    assert folder_shard.startswith("docs-folder-")
+    assert sources[folder_shard].kind == "folder"
     assert sources["z.jsonl"].kind == "jsonl"
-    assert watched_shard_name(Path("my file (1).csv")) == "my-file-1-.csv"
+    assert watched_shard_name(Path("my file (1).csv")).startswith("my-file-1-")
 
 
 def test_a_watched_file_named_like_a_source_is_refused(tmp_path: Path) -> None:
@@ -156,3 +158,38 @@ def test_max_documents_applies_over_all_shards_by_doc_id(watched: FactoryConfig)
     result = ingest_corpus(limited)
     assert result.documents["doc_id"].to_list() == sorted(everything)[:4]
     assert result.stats.excluded_by_max_documents == len(everything) - 4
+
+
+@pytest.mark.parametrize("table", ["documents.parquet", "quarantine.parquet"])
+def test_an_unreadable_stored_shard_is_read_again_with_a_warning(
+    watched: FactoryConfig, table: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    store = ShardStore(watched.home_dir / "shards")
+    source = shard_sources(watched)["a.jsonl"]
+    first = store.ensure(watched, source)
+    stored = watched.home_dir / "shards" / "a.jsonl" / table
+    data = stored.read_bytes()
+    stored.write_bytes(data[: len(data) // 2])  # a crash mid-write, before atomic writes fsynced
+    with caplog.at_level("WARNING", logger="factory.corpus.shards"):
+        again = store.ensure(watched, source)
+    assert again.reused is False
+    assert again.result.documents.drop("ingested_at").equals(
+        first.result.documents.drop("ingested_at")
+    )
+    assert f"{table} is not a readable Parquet file" in caplog.text
+    assert "read again from its source" in caplog.text
+    assert store.ensure(watched, source).reused is True  # the rewrite is whole again
+
+
+def test_a_damaged_shard_json_is_read_again_with_a_warning(
+    watched: FactoryConfig, caplog: pytest.LogCaptureFixture
+) -> None:
+    store = ShardStore(watched.home_dir / "shards")
+    source = shard_sources(watched)["a.jsonl"]
+    store.ensure(watched, source)
+    info = watched.home_dir / "shards" / "a.jsonl" / "shard.json"
+    info.write_text(info.read_text()[:30])
+    with caplog.at_level("WARNING", logger="factory.corpus.shards"):
+        assert store.ensure(watched, source).reused is False
+    assert "shard.json is damaged" in caplog.text
+    assert store.ensure(watched, source).reused is True

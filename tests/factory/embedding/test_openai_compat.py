@@ -231,3 +231,62 @@ def test_unreachable_endpoint_says_so() -> None:
     emb.max_tries = 2
     with pytest.raises(BackendError, match="failed after 2 tries: ConnectError"):
         emb.embed(["a"])
+
+
+PASSWORD = "Pl4ntedUserinfoPw"
+QUERY_KEY = "Pl4ntedQueryKey77"
+
+
+def _with_credentials(url: str) -> str:
+    scheme, rest = url.split("://")
+    return f"{scheme}://planted:{PASSWORD}@{rest}?api_key={QUERY_KEY}"
+
+
+def test_url_credentials_are_sent_but_never_shown(endpoint: tuple[str, Script]) -> None:
+    url, script = endpoint
+    emb = _fast(OpenAIEmbedder(_with_credentials(url), "m"))
+    emb.embed(["a"])
+    sent = script.requests[-1]
+    assert sent["path"] == f"/v1/embeddings?api_key={QUERY_KEY}"
+    assert sent["headers"]["Authorization"].startswith("Basic ")
+    script.replies = [(401, {}, {"error": f"bad password {PASSWORD} or key {QUERY_KEY}"})]
+    with pytest.raises(BackendError) as info:
+        emb.embed(["b"])
+    shown = [
+        repr(emb),
+        emb.base_url,
+        emb.endpoint,
+        json.dumps(emb.fingerprint_info()),
+        str(info.value),
+    ]
+    for text in shown:
+        assert PASSWORD not in text
+        assert QUERY_KEY not in text
+    assert emb.endpoint == url
+
+
+def test_a_pasted_key_is_no_variable_name() -> None:
+    with pytest.raises(ConfigError, match=r"embedding\.api_key_env must be the NAME") as info:
+        OpenAIEmbedder("http://127.0.0.1:9/v1", "m", api_key_env=KEY)
+    assert KEY not in str(info.value)
+
+
+def test_loopback_traffic_never_goes_through_a_proxy(
+    endpoint: tuple[str, Script], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.fixtures.recording_proxy import proxy_environment
+
+    url, script = endpoint
+    monkeypatch.setenv("FACTORY_TEST_KEY", KEY)
+    with proxy_environment(monkeypatch) as proxy:
+        vectors = _fast(OpenAIEmbedder(url, "m", api_key_env="FACTORY_TEST_KEY")).embed(["a"])
+        assert vectors.shape == (1, DIM)
+        assert proxy.received == []
+        assert script.requests[-1]["headers"]["Authorization"] == f"Bearer {KEY}"
+        # a remote endpoint still follows the environment's proxy (the control)
+        remote = OpenAIEmbedder("http://embedder.invalid/v1", "m", allow_remote=True)
+        remote.max_tries = 1
+        with pytest.raises(BackendError, match="HTTP 502"):
+            remote.embed(["a"])
+        assert len(proxy.received) == 1
+        assert b"embedder.invalid" in proxy.received[0]

@@ -20,6 +20,13 @@ def test_shipped_example_fixes_the_protocol() -> None:
     assert cfg.full.student.backend == "llm"
     assert cfg.quick.n_synthetic < cfg.full.n_synthetic
     assert len(cfg.quick.seeds) >= 2
+    # standard: at least 300 rows per condition (a third of what the cut removes), 3 seeds,
+    # the light student, one synthesis shared by the seeds
+    assert cfg.standard.student.backend == "classifier"
+    assert cfg.standard.n_synthetic >= 300
+    assert len(cfg.standard.seeds) == 3
+    assert cfg.shares_synthesis("standard")
+    assert not cfg.shares_synthesis("quick")
     assert cfg.resolve(cfg.data.train_path).name == "train.csv"
     assert cfg.resolve(cfg.data.train_path).parent == REPO.parent / "shared" / "data" / "banking77"
 
@@ -30,6 +37,8 @@ def test_shipped_example_fixes_the_protocol() -> None:
         ({"cut_intent": 3}, "unknown key 'cut_intent' in the top level; expected one of"),
         ({"quick": {"n_synthetic": 8, "seeds": [0], "student": {"backend": "llm"}}},
          "quick.student.backend must be 'classifier'"),
+        ({"standard": {"n_synthetic": 8, "seeds": [0], "student": {"backend": "llm"}}},
+         "standard.student.backend must be 'classifier'"),
         ({"gaps": {"total_budget": 10}}, "gaps.total_budget"),
         ({"quick": {"n_synthetic": 8, "seeds": [1, 1], "student": {}}}, "seeds must be distinct"),
         ({"full": {"n_synthetic": 1, "seeds": [0], "student": {}}}, "full.n_synthetic"),

@@ -55,6 +55,11 @@ def test_exactly_the_cut_intents_keep_their_share_and_the_others_keep_every_row(
         else:
             assert after[label] == before[label], label
     assert set(parts.train["doc_id"]) <= set(pool["doc_id"])
+    # the rows the cut removed are kept aside: train + removed is the uncut train part
+    assert parts.removed is not None
+    assert set(parts.removed["label"].to_list()) <= set(parts.cut_intents)
+    assert sorted(parts.full_train["doc_id"].to_list()) == sorted(pool["doc_id"].to_list())
+    assert parts.full_train.height == parts.train.height + parts.removed.height
     assert (parts.train["split"] == "train").all()
     assert (parts.validation["split"] == "validation").all()
 

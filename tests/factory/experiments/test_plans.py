@@ -56,3 +56,12 @@ def test_untargeted_rows_follow_the_seed() -> None:
 def test_adversarial_split_keeps_the_total(n: int, share: float, split: tuple[int, int]) -> None:
     assert adversarial_split(n, share) == split
     assert sum(adversarial_split(n, share)) == n
+
+
+def test_label_precision_is_the_oracles_agreement() -> None:
+    from factory.experiments.utility import label_precision
+
+    assert label_precision(["a", "b", "c", "a"], ["a", "b", "a", "b"]) == 0.5
+    assert label_precision([], []) is None
+    with pytest.raises(ValueError, match="align them"):
+        label_precision(["a"], [])

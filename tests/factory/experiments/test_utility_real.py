@@ -66,7 +66,7 @@ def config_path(banking77_dir: Path, tmp_path_factory: pytest.TempPathFactory) -
     return path
 
 
-def test_four_conditions_measured_and_a_rerun_calls_no_teacher(
+def test_every_condition_measured_and_a_rerun_calls_no_teacher(
     config_path: Path, tmp_path: Path
 ) -> None:
     config: UtilityExperimentConfig = load_experiment_config(config_path)
@@ -79,7 +79,13 @@ def test_four_conditions_measured_and_a_rerun_calls_no_teacher(
     for rows in result.data["cut_rows_after"].values():
         assert rows <= 4  # 10% of about 30 train rows (at least 1)
     assert by_condition["train_only"].n_requested == 0
+    assert by_condition["full_data"].n_requested == 0
     assert by_condition["untargeted"].n_requested == 4
+    for name in ("untargeted", "targeted", "adversarial"):  # the oracle judged every row
+        outcome = by_condition[name]
+        if outcome.n_synthetic:
+            assert outcome.label_precision is not None
+            assert 0.0 <= outcome.label_precision <= 1.0
     for outcome in result.outcomes:
         assert 0.0 <= outcome.accuracy <= 1.0
         assert 0.0 <= outcome.accuracy_cut <= 1.0
@@ -105,15 +111,18 @@ def test_four_conditions_measured_and_a_rerun_calls_no_teacher(
     # the asset on the same work folder: thin, it reads the outcomes and reports them
     import dagster as dg
 
-    from assets.experiments import utility_experiment
+    from assets.experiments import ExperimentResource, utility_experiment
 
-    settings = {"config_path": str(config_path), "quick": True, "work_dir": str(work)}
+    pinned = ExperimentResource(config_path=str(config_path), work_dir=str(work))
     run = dg.materialize(
-        [utility_experiment], run_config={"ops": {"utility_experiment": {"config": settings}}}
+        [utility_experiment],
+        resources={"experiment": pinned},
+        run_config={"ops": {"utility_experiment": {"config": {"quick": True}}}},
     )
     assert run.success
     metadata = run.asset_materializations_for_node("utility_experiment")[0].metadata
-    assert metadata["table"].value == table
+    assert str(metadata["table"].value).startswith(table)
+    assert "Intervals cover training and synthesis randomness" in str(metadata["table"].value)
     assert Path(str(metadata["json_path"].value)).is_file()
     assert str(metadata["plot"].value).startswith(
         "![accuracy per condition](data:image/png;base64,"

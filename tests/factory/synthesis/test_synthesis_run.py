@@ -131,7 +131,7 @@ def test_correction_rounds_show_the_best_attempt_and_stop_once_close_enough() ->
     assistant, request = corrected[0][2], corrected[0][3]
     assert assistant == {"role": "assistant", "content": '{"text": "my card"}'}
     assert "scored" in request["content"]
-    assert "closest example scores" in request["content"]
+    assert "first example scores" in request["content"]
     row = result.samples.row(0, named=True)
     assert row["text"].startswith("when will my new card")
     assert row["achieved_cosine"] >= row["target_cosine"]

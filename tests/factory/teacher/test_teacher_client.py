@@ -220,3 +220,68 @@ def test_openai_backend_needs_base_url(tmp_path: Path) -> None:
     remote = cfg.model_copy(update={"base_url": "https://api.example.com/v1"})
     with pytest.raises(RemoteNotAllowedError), start_teacher(remote, tmp_path):
         pass
+
+
+PASSWORD = "Pl4ntedUserinfoPw"
+QUERY_KEY = "Pl4ntedQueryKey77"
+
+
+def test_url_credentials_are_sent_but_never_shown(scripted: Any) -> None:
+    url, script = scripted(default=lambda body: (401, {}, {"error": f"no {PASSWORD} {QUERY_KEY}"}))
+    scheme, rest = url.split("://")
+    teacher = fast_teacher(f"{scheme}://planted:{PASSWORD}@{rest}?api_key={QUERY_KEY}")
+    with pytest.raises(BackendError) as err:
+        teacher.complete(MSGS, temperature=0.0, top_p=1.0, max_tokens=8, seed=0)
+    assert script.requests[0]["path"] == f"/v1/chat/completions?api_key={QUERY_KEY}"
+    assert script.requests[0]["headers"]["Authorization"].startswith("Basic ")
+    for shown in (repr(teacher), teacher.base_url, teacher.endpoint, str(err.value)):
+        assert PASSWORD not in shown
+        assert QUERY_KEY not in shown
+
+
+def test_a_pasted_key_is_no_variable_name(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match=r"teacher\.api_key_env must be the NAME") as info:
+        OpenAIChatTeacher("http://127.0.0.1:9/v1", "m", api_key_env=KEY)
+    assert KEY not in str(info.value)
+
+
+def test_loopback_traffic_never_goes_through_a_proxy(
+    scripted: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import asyncio
+
+    import httpx
+
+    from tests.fixtures.recording_proxy import proxy_environment
+
+    monkeypatch.setenv("TEACHER_KEY", KEY)
+    url, script = scripted()
+    teacher = fast_teacher(url, api_key_env="TEACHER_KEY")
+
+    async def shared_client_call() -> Completion:
+        async with httpx.AsyncClient() as client:  # trusts the environment, as callers' may
+            return await teacher.acomplete(ChatRequest(MSGS, 0.0, 1.0, 8, 0), client)
+
+    with proxy_environment(monkeypatch) as proxy:
+        assert teacher.complete(MSGS, temperature=0.0, top_p=1.0, max_tokens=8, seed=0).text
+        assert asyncio.run(shared_client_call()).text == "hello"
+        assert proxy.received == []
+        assert [r["headers"]["Authorization"] for r in script.requests] == [f"Bearer {KEY}"] * 2
+        # a remote endpoint still follows the environment's proxy (the control)
+        remote = fast_teacher("http://teacher.invalid/v1", allow_remote=True)
+        remote.max_tries = 1
+        with pytest.raises(BackendError, match="HTTP 502"):
+            remote.complete(MSGS, temperature=0.0, top_p=1.0, max_tokens=8, seed=0)
+        assert len(proxy.received) == 1
+        assert b"teacher.invalid" in proxy.received[0]
+
+
+def test_a_named_key_wins_over_url_credentials(
+    scripted: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TEACHER_KEY", KEY)
+    url, script = scripted()
+    scheme, rest = url.split("://")
+    teacher = fast_teacher(f"{scheme}://planted:{PASSWORD}@{rest}", api_key_env="TEACHER_KEY")
+    teacher.complete(MSGS, temperature=0.0, top_p=1.0, max_tokens=8, seed=0)
+    assert script.requests[0]["headers"]["Authorization"] == f"Bearer {KEY}"

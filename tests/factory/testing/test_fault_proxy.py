@@ -274,3 +274,46 @@ def test_serve_fault_proxy_prints_url_and_counts(
     assert url.startswith("http://127.0.0.1:")
     assert url.endswith("/v1")
     assert json.loads(counts) == {"forwarded": 0, **dict.fromkeys(FAULT_KINDS, 0)}
+
+
+@pytest.mark.parametrize(
+    "target",
+    [
+        "@127.0.0.1:{port}/v1/chat/completions",
+        "//127.0.0.1:{port}/v1/chat/completions",
+        "http://127.0.0.1:{port}/v1/chat/completions",
+        "127.0.0.1:{port}",
+        "*",
+        "/v1/chat/completions@127.0.0.1:{port}",
+    ],
+)
+def test_only_origin_form_targets_are_forwarded(
+    upstream: tuple[str, list[str]], target: str
+) -> None:
+    """A request target that could name another host is answered 400, never forwarded."""
+    from tests.fixtures.recording_proxy import RecordingProxy
+
+    _, seen = upstream
+    with RecordingProxy() as elsewhere, FaultProxy(upstream[0], NO_FAULTS) as proxy:
+        port = elsewhere.url.rsplit(":", 1)[1]
+        body = _body(0)
+        head = (
+            f"POST {target.format(port=port)} HTTP/1.1\r\nhost: 127.0.0.1\r\n"
+            f"content-type: application/json\r\nauthorization: Bearer k\r\n"
+            f"content-length: {len(body)}\r\n\r\n"
+        )
+        with socket.create_connection(("127.0.0.1", proxy.port or 0), timeout=5) as sock:
+            sock.sendall(head.encode() + body)
+            answer = b""
+            while chunk := sock.recv(65536):
+                answer += chunk
+        assert elsewhere.received == []
+    status_line = answer.split(b"\r\n", 1)[0]
+    if target.startswith("/v1/"):  # an @ in the path stays a path on the configured upstream
+        assert status_line.endswith(b"404 Not Found")
+        assert len(seen) == 1
+    else:
+        assert status_line == b"HTTP/1.1 400 Bad Request"
+        assert b"origin-form" in answer
+        assert seen == []
+        assert proxy.requests == []

@@ -46,3 +46,59 @@ def test_a_name_sha256sum_would_escape_is_refused(tmp_path: Path) -> None:
     (tmp_path / "release" / "bad\\name").write_text("x")
     with pytest.raises(LineageError, match="newline or backslash"):
         write_manifest(tmp_path / "release")
+
+
+@pytest.mark.parametrize("kind", ["directory", "file", "dangling"])
+def test_a_symlink_added_to_a_release_is_named_and_refused(
+    folder: Path, tmp_path: Path, kind: str
+) -> None:
+    outside = tmp_path / "outside"
+    (outside / "more").mkdir(parents=True)
+    (outside / "more" / "rows.parquet").write_bytes(b"PAR1 other rows")
+    (outside / "secret.txt").write_text("x")
+    target = {"directory": outside, "file": outside / "secret.txt",
+              "dangling": outside / "absent"}[kind]  # fmt: skip
+    (folder / "data" / "extra").symlink_to(target)
+    problems = verify_manifest(folder)
+    assert problems == [
+        f"data/extra: a symbolic link (to {str(target)!r}); a release holds plain files only: "
+        "remove it"
+    ]
+    with pytest.raises(LineageError, match="symbolic link"):
+        write_manifest(folder)
+
+
+def test_a_symlink_in_place_of_a_listed_file_is_refused(folder: Path, tmp_path: Path) -> None:
+    copy = tmp_path / "a.parquet"
+    copy.write_bytes((folder / "data" / "a.parquet").read_bytes())  # the very same bytes
+    (folder / "data" / "a.parquet").unlink()
+    (folder / "data" / "a.parquet").symlink_to(copy)
+    assert any("data/a.parquet: a symbolic link" in p for p in verify_manifest(folder))
+
+
+def test_a_fifo_in_a_release_is_refused(folder: Path) -> None:
+    import os
+
+    os.mkfifo(folder / "pipe")
+    assert verify_manifest(folder) == [
+        "pipe: not a regular file (a FIFO); a release holds plain files only: remove it"
+    ]
+
+
+@pytest.mark.parametrize("name", ["model.sig", "signature.json", "data/signature.sig"])
+def test_only_the_signature_itself_is_left_out(folder: Path, name: str) -> None:
+    (folder / name).write_bytes(b"anything")
+    assert verify_manifest(folder) == [
+        f"{name}: not in the manifest (added after the release was written)"
+    ]
+    write_manifest(folder)
+    assert f"  {name}\n" in (folder / MANIFEST_NAME).read_text()
+    (folder / "signature.sig").write_bytes(b"a signature covers the manifest")
+    assert verify_manifest(folder) == []
+
+
+def test_a_manifest_that_is_not_utf8_is_a_problem_not_a_crash(folder: Path) -> None:
+    manifest = folder / MANIFEST_NAME
+    manifest.write_bytes(manifest.read_bytes().replace(b"README", b"READ\xffME"))
+    problems = verify_manifest(folder)
+    assert "README.md: not in the manifest (added after the release was written)" in problems

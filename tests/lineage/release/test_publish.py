@@ -28,10 +28,12 @@ from lineage.release.publish import (
     publish_release,
     refusal_reasons,
 )
+from lineage.release.signing import init_keys, sign_release
 from lineage.release.verify import RELEASE_RECORD, manifest_digest, release_ledger_path
 from tests.fixtures.hub import HUB_TOKEN
 from tests.fixtures.hub_server import HubServer
 from tests.fixtures.paths import run_python
+from tests.fixtures.release import BuiltSample
 
 PLANTED = HUB_TOKEN  # the write token planted in HF_TOKEN: it must land in no file, log or record
 VERSION = "3f2a9c1d0b7e"
@@ -455,6 +457,27 @@ def test_plain_http_off_loopback_and_a_release_outside_home_are_refused(
         publish_release(loose, "org/banking-gaps", dry_run=True)
     plan = publish_release(loose, "org/x", dry_run=True, ledger=tmp_path / "ledger.jsonl")
     assert plan.ledger == tmp_path / "ledger.jsonl"
+
+
+def _signature_reasons(release: Path, **options: Any) -> list[str]:
+    reasons, _ = refusal_reasons(release, "org/x", dry_run=True, **options)
+    return [r for r in reasons if "signature" in r or "signed" in r]
+
+
+def test_a_signed_release_stripped_of_its_signature_is_refused(
+    built_release: BuiltSample, tmp_path: Path
+) -> None:
+    release = built_release.release
+    assert _signature_reasons(release) == []
+    (release / "signature.sig").unlink()
+    (reason,) = _signature_reasons(release)
+    assert reason.startswith("the release does not verify: signature.sig is missing")
+    assert f"names key {built_release.fingerprint}" in reason
+    assert _signature_reasons(release, allow_unsigned=True) == []
+    other = init_keys(tmp_path / "other" / "key.pem")
+    sign_release(release, other.private_key)  # re-signed by another key: the record names ours
+    reasons = _signature_reasons(release)
+    assert any(other.fingerprint in r and built_release.fingerprint in r for r in reasons), reasons
 
 
 def _cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:

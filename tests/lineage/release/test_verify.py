@@ -109,13 +109,14 @@ def test_another_key_or_no_signature_fails(signed: tuple[Path, Path], tmp_path: 
     other = init_keys(tmp_path / "other" / "key.pem")
     assert not verify_release(release, other.public_key).ok
     (release / SIGNATURE_NAME).unlink()
-    problems = verify_release(release).problems
-    assert f"{SIGNATURE_NAME} is missing: the release is not signed" in problems
-    assert (
-        verify_release(release, require_signature=False)
-        .notes[0]
-        .startswith("signature not checked")
-    )
+    (problem,) = verify_release(release).problems
+    assert problem.startswith(f"{SIGNATURE_NAME} is missing: the release is not signed")
+    assert "the signature was removed" in problem
+    assert verify_release(release, signature="recorded").problems == [problem]
+    stripped = verify_release(release, signature="optional")
+    assert stripped.ok
+    assert stripped.notes[0].startswith("signature not checked")
+    assert "allowed" in stripped.notes[0]
 
 
 def test_a_swapped_key_is_caught_by_the_ledger(signed: tuple[Path, Path], tmp_path: Path) -> None:

@@ -183,7 +183,7 @@ def test_report_has_the_ten_sections_in_both_formats(
         "factory publish",
         "v-3f2a9c1d0b7e",
         "sha256sum -c MANIFEST.sha256",
-        "factory verify RELEASE_DIR",
+        "factory verify RELEASE_DIR --allow-unsigned",
         "This release is not signed",
         "provenance.prov.json",
         "openlineage.jsonl: the 14 OpenLineage run events",
@@ -345,8 +345,12 @@ def test_signing_is_described_for_a_third_party(tmp_path: Path, train_rows: pl.D
         "sha256sum -c MANIFEST.sha256",
         "model_signing verify key RELEASE_DIR --signature RELEASE_DIR/signature.sig "
         "--public_key signing-key.pub",
-        "factory verify RELEASE_DIR",
+        "factory verify RELEASE_DIR --public-key KEY.pub",
     ]
+    assert "exits non-zero" in visible  # without a trusted key: integrity only
+    readme = (out / "README.md").read_text(encoding="utf-8")
+    assert f"Signing key fingerprint\n(SHA-256): `{'5' * 64}`" in readme
+    assert "factory verify RELEASE_DIR --public-key KEY.pub" in readme
     facts = json.loads((out / "report.json").read_text(encoding="utf-8"))
     assert facts["report"]["signing"] == signing
     with pytest.raises(LineageError, match=r"report\.signing needs exactly"):
