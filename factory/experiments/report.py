@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import math
+import textwrap
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -255,7 +256,7 @@ def plot_conditions(summaries: list[ConditionSummary], path: Path, title: str) -
         label = "accuracy (test)" if name == "accuracy" else "accuracy on cut intents (test)"
         ax.bar([p + shift for p in positions], means, width, yerr=errors, capsize=4,
                color=colour, label=label)  # fmt: skip
-    ax.set_xticks(positions, [s.label for s in summaries])
+    ax.set_xticks(positions, [textwrap.fill(s.label, 18) for s in summaries])
     ax.set_ylim(0.0, 1.0)
     ax.set_ylabel("accuracy (mean over seeds, 95% interval)")
     ax.set_title(title)
