@@ -257,10 +257,11 @@ def plot_conditions(summaries: list[ConditionSummary], path: Path, title: str) -
         ax.bar([p + shift for p in positions], means, width, yerr=errors, capsize=4,
                color=colour, label=label)  # fmt: skip
     ax.set_xticks(positions, [textwrap.fill(s.label, 18) for s in summaries])
-    ax.set_ylim(0.0, 1.0)
+    ax.set_ylim(0.0, 1.12)  # headroom above 1.0 keeps the legend off the bars
+    ax.set_yticks([0.0, 0.2, 0.4, 0.6, 0.8, 1.0])
     ax.set_ylabel("accuracy (mean over seeds, 95% interval)")
     ax.set_title(title)
-    ax.legend(loc="lower right")
+    ax.legend(loc="upper left", ncol=2)
     ax.grid(axis="y", alpha=0.3)
     fig.tight_layout()
     path = Path(path)
