@@ -42,6 +42,9 @@ def verify(
         typer.Option(
             "--public-key",
             help="The publisher's public key (PEM), obtained separately from the release.",
+            exists=True,
+            dir_okay=False,
+            readable=True,
         ),
     ] = None,
     trusted_keys: Annotated[

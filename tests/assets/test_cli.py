@@ -214,6 +214,12 @@ def test_verify_authenticates_the_publisher_only_with_a_trusted_key(
     shutil.copytree(built_release.release, copy)
     alone = factory_cli("verify", str(copy), cwd=tmp_path)
     assert alone.returncode == 3, alone.stdout + alone.stderr
+    no_key = factory_cli(
+        "verify", str(copy), "--public-key", str(tmp_path / "no.pub"), cwd=tmp_path
+    )
+    assert no_key.returncode == 1, no_key.stdout + no_key.stderr
+    assert "no.pub' does not exist" in no_key.stderr  # a wrong path, named as such
+    assert "tampered" not in no_key.stderr
     assert "integrity only, publisher not authenticated" in alone.stderr
     carried = factory_cli("verify", str(copy), "--trust-embedded-key", cwd=tmp_path)
     assert carried.returncode == 0, carried.stderr
