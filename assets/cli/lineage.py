@@ -49,24 +49,19 @@ def lineage_verify(config: ConfigOption = None) -> None:
 
     home = Home.of(load(config))
     path = home.ledger
-    if not path.is_file():
-        anchors = check_release_anchors(home)
-        if anchors:
-            for problem in anchors:
-                errors.print(f"[red]tampered[/]: {problem}", highlight=False, soft_wrap=True)
-            raise typer.Exit(1)
-        raise FactoryError(f"no ledger at {path}; run `factory run` first")
-    result = Ledger(path).verify()
+    result = Ledger(path).verify() if path.is_file() else None
     try:
         anchors = check_release_anchors(home)
     except LineageError as exc:  # an unreadable line: the chain's problems already name it
-        anchors = [] if result.problems else [str(exc)]
-    if result.ok and not anchors:
+        anchors = [] if result is not None and result.problems else [str(exc)]
+    if result is None and not anchors:
+        raise FactoryError(f"no ledger at {path}; run `factory run` first")
+    if result is not None and result.ok and not anchors:
         console.print(f"[green]ledger intact[/]: {result.records} records in {path}")
         return
-    for problem in [*result.problems, *anchors]:
+    for problem in [*(result.problems if result is not None else []), *anchors]:
         errors.print(f"[red]tampered[/]: {problem}", highlight=False, soft_wrap=True)
-    if result.incomplete is not None:
+    if result is not None and result.incomplete is not None:
         errors.print(f"[yellow]{result.incomplete}[/]", highlight=False, soft_wrap=True)
     raise typer.Exit(1)
 

@@ -113,6 +113,15 @@ def read_ledger_head(release_dir: Path) -> LedgerHead | None:
     return {"seq": seq, "hash": digest}
 
 
+def well_formed(records: list[Any]) -> list[dict[str, Any]]:
+    """The ledger records shaped like records (the chain check names every other line)."""
+    return [
+        r
+        for r in records
+        if isinstance(r, dict) and isinstance(r.get("seq"), int) and isinstance(r.get("body"), dict)
+    ]
+
+
 def anchor_problems(head: LedgerHead, records: list[dict[str, Any]]) -> list[str]:
     """How the ledger `records` fall short of a release written at `head`: the ledger must
     still hold seq `head.seq` with `head.hash`, and at least one record after it."""
@@ -155,7 +164,7 @@ def _check_anchors(home: Home) -> list[str]:
             f"ledger {home.ledger} is missing, but release {folders[0].name} (and "
             f"{len(folders) - 1} more) say they were recorded in it"
         ]
-    records = [r for r in ledger.records() if isinstance(r, dict) and isinstance(r.get("seq"), int)]
+    records = well_formed(ledger.records())
     problems = []
     for folder in folders:
         try:
@@ -169,7 +178,6 @@ def _check_anchors(home: Home) -> list[str]:
         if not found and not any(
             r.get("kind") == _RELEASE
             and r["seq"] > head["seq"]
-            and isinstance(r.get("body"), dict)
             and r["body"].get("version") == folder.name
             and r["body"].get("ledger_head") == head
             for r in records

@@ -22,7 +22,13 @@ from typing import Any
 from factory.home import Home
 from lineage.errors import LineageError
 from lineage.ledger import Ledger
-from lineage.release.anchor import LEDGER_HEAD_NAME, LedgerHead, anchor_problems, read_ledger_head
+from lineage.release.anchor import (
+    LEDGER_HEAD_NAME,
+    LedgerHead,
+    anchor_problems,
+    read_ledger_head,
+    well_formed,
+)
 from lineage.release.manifest import MANIFEST_NAME
 
 __all__ = [
@@ -106,7 +112,7 @@ def check_lineage(release_dir: Path, ledger: Path | None) -> LineageCheck:
 def _against(release_dir: Path, ledger: Ledger, head: LedgerHead | None) -> LineageCheck:
     try:
         chain = ledger.verify()
-        records = _well_formed(ledger.records())
+        records = well_formed(ledger.records())
     except LineageError as exc:
         return LineageCheck(problems=[f"ledger {ledger.path}: {exc}"], ledger=ledger.path)
     name = ledger.path.name
@@ -133,15 +139,6 @@ def _against(release_dir: Path, ledger: Ledger, head: LedgerHead | None) -> Line
         )
     problems += _check_layers(release_dir, records)
     return LineageCheck(problems, notes, ledger.path, record)
-
-
-def _well_formed(records: list[Any]) -> list[dict[str, Any]]:
-    """The records shaped like records (the chain check names every other line)."""
-    return [
-        r
-        for r in records
-        if isinstance(r, dict) and isinstance(r.get("seq"), int) and isinstance(r.get("body"), dict)
-    ]
 
 
 def _unrecorded(release_dir: Path, records: list[dict[str, Any]], digest: str) -> str:
