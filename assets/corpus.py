@@ -66,6 +66,7 @@ def corpus(context: dg.AssetExecutionContext, factory: FactoryResource) -> Itera
         }
         step.output("corpus_documents", result.documents, CORPUS_DOCUMENTS, docs_version)
         step.output("corpus_quarantine", quarantine, CORPUS_QUARANTINE, quarantine_version)
+        step.summary = f"{result.documents.height} documents, {quarantine.height} quarantined"
     stats = result.stats.as_metadata()
     context.log.info(f"ingested {stats['accepted']} documents, quarantined {stats['quarantined']}")
     for source_id in stats["unlicensed_sources"]:

@@ -3,6 +3,7 @@
 import dagster as dg
 import polars as pl
 
+from assets import console
 from assets.lineage_step import lineage_step
 from assets.metadata import table_metadata
 from assets.resources import FactoryResource
@@ -32,6 +33,7 @@ def document_embeddings(
 
     def progress(done: int, _: int) -> None:
         context.log.info(f"embedded {done}/{total} documents")
+        console.progress("document_embeddings", done, total, "documents")
 
     job = "document_embeddings"
     with lineage_step(context, factory, job, EMBEDDINGS_CODE_VERSION, ["corpus_documents"]) as step:
@@ -44,6 +46,7 @@ def document_embeddings(
         step.params = config.embedding.model_dump(mode="json", exclude={"api_key_env"})
         step.models = {"embedder": embedder.fingerprint_info()}
         step.output(job, frame, DOCUMENT_EMBEDDINGS, version)
+        step.summary = f"{frame.height} vectors ({stats.embedded} new, {stats.cached} cached)"
     rate = stats.embedded / stats.seconds if stats.seconds > 0 else 0.0
     context.log.info(
         f"{stats.embedded} embedded, {stats.cached} from cache, {stats.seconds:.1f} s "

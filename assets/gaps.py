@@ -64,6 +64,7 @@ def coverage_gaps(
         )
         step.params = result.params
         step.output("coverage_gaps", result.gaps, COVERAGE_GAPS, result.version)
+        step.summary = _summary(result.found)
         pictures = write_gap_pictures(
             result.gaps, semantic_map, clusters, corpus_documents, factory.home.plots, round_number
         )

@@ -17,6 +17,7 @@ from typing import Any
 import dagster as dg
 import polars as pl
 
+from assets.console import layer
 from assets.resources import FactoryResource
 from factory.schemas import TableSchema
 from lineage import DatasetRef, Ledger, OpenLineageEmitter
@@ -42,6 +43,8 @@ class LineageStep:
     params: dict[str, Any] = field(default_factory=dict)
     models: dict[str, Any] = field(default_factory=dict)
     outputs: list[DatasetRef] = field(default_factory=list)
+    summary: str = ""
+    """The layer's key figure for the console line (default: its outputs' row counts)."""
 
     def output(self, name: str, frame: pl.DataFrame, schema: TableSchema, version: str) -> None:
         """Record an output table with its schema, version and row count."""
@@ -91,7 +94,24 @@ def lineage_step(
     inputs: list[str],
 ) -> Iterator[LineageStep]:
     """Wrap one asset body: START now, COMPLETE + ledger record on success, FAIL on error
-    (nothing when `lineage.enabled` is false)."""
+    (nothing when `lineage.enabled` is false); the console shows the layer start and end."""
+    with layer(job) as shown, _recorded_step(context, factory, job, code_version, inputs) as step:
+        yield step
+        shown.text = step.summary or _row_counts(step)
+
+
+def _row_counts(step: LineageStep) -> str:
+    return ", ".join(f"{ref.row_count} {ref.name} rows" for ref in step.outputs)
+
+
+@contextmanager
+def _recorded_step(
+    context: dg.AssetExecutionContext,
+    factory: FactoryResource,
+    job: str,
+    code_version: str,
+    inputs: list[str],
+) -> Iterator[LineageStep]:
     dagster_run = _current_run(context)
     if dagster_run is None:  # an asset body called directly (unit tests): no run, no record
         yield LineageStep(job, code_version, [], {})

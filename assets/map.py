@@ -6,6 +6,7 @@ from typing import Any
 import dagster as dg
 import polars as pl
 
+from assets import console
 from assets.lineage_step import lineage_step
 from assets.metadata import markdown_table, table_metadata
 from assets.metadata_images import image_metadata
@@ -49,6 +50,7 @@ def semantic_map_and_clusters(
 
         def progress(done: int, total: int) -> None:
             context.log.info(f"map: step {done}/{total}")
+            console.progress("semantic_map", done, total, "steps")
 
         result = build_map_from_tables(
             corpus_documents, document_embeddings, config.map, config.gaps.k, progress
@@ -65,6 +67,7 @@ def semantic_map_and_clusters(
         step.output("semantic_map", result.semantic_map, SEMANTIC_MAP, map_version)
         step.output("clusters", result.clusters, CLUSTERS, clusters_version)
         title = f"{corpus_documents.height} documents, {result.clusters.height} clusters"
+        step.summary = f"{title}, noise share {result.noise_share:.0%}"
         pictures = write_map_pictures(
             result.semantic_map,
             result.clusters,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 
 import dagster as dg
 
@@ -25,7 +26,10 @@ __all__ = [
     "run_pipeline",
 ]
 
-_LOGGING = {"loggers": {"console": {"config": {"log_level": "INFO"}}}}
+
+def _logging(level: str) -> dict[str, object]:
+    """Run config that sets the level of Dagster's console logger."""
+    return {"loggers": {"console": {"config": {"log_level": level}}}}
 
 
 @dataclass(frozen=True)
@@ -65,10 +69,12 @@ def run_pipeline(
     dry_run: bool = False,
     round_number: int = 1,
     on_ingest: Callable[[list[str]], None] | None = None,
+    log_level: str = "INFO",
 ) -> RunOutcome:
     """Materialize `select` (default: everything; a round > 1 re-runs the round's assets) on the
     instance at $DAGSTER_HOME. Round 1 of everything first ingests the stale shards (passed to
-    `on_ingest`). A dry run stops at synthesis_plan and carries its estimate."""
+    `on_ingest`). A dry run stops at synthesis_plan and carries its estimate. `log_level` is
+    the Dagster console's; a failure's full traceback goes to `<home>/logs/run-<id>.log`."""
     selection: object = select or None
     if dry_run:
         if select:
@@ -82,7 +88,9 @@ def run_pipeline(
     resources = build_resources(config_path)
     with dg.DagsterInstance.get() as instance:
         if round_number == 1 and not select:
-            shards = ingest_shards(instance, config, resources, tags={"factory/source": "cli"})
+            shards = ingest_shards(
+                instance, config, resources, {"factory/source": "cli"}, log_level
+            )
             if on_ingest is not None:
                 on_ingest(shards)
         key = add_round(instance, round_number) if _selects_rounds(selection) else None
@@ -94,10 +102,10 @@ def run_pipeline(
             partition_key=key,
             raise_on_error=False,
             tags={"factory/source": "cli", **({"factory/round": key} if key else {})},
-            run_config=_LOGGING,
+            run_config=_logging(log_level),
         )
     if not result.success:
-        raise FactoryError(failure_message(result))
+        raise FactoryError(failure_message(result, Home.of(config).logs))
     done = [
         event.asset_key.to_user_string()
         for event in result.get_asset_materialization_events()
@@ -138,10 +146,10 @@ def release_tables(
             partition_key=add_round(instance, number),
             raise_on_error=False,
             tags={"factory/source": "cli", "factory/round": str(number)},
-            run_config={"ops": {"dataset_release": {"config": request}}, **_LOGGING},
+            run_config={"ops": {"dataset_release": {"config": request}}, **_logging("INFO")},
         )
     if not result.success:
-        raise FactoryError(failure_message(result))
+        raise FactoryError(failure_message(result, home.logs))
     row = release_row(home, number)
     if row is None:
         msg = f"round {number}'s release ran but wrote no dataset_release table under {home.root}"
@@ -187,6 +195,7 @@ def ingest_shards(
     config: FactoryConfig,
     resources: Mapping[str, object],
     tags: Mapping[str, str] | None = None,
+    log_level: str = "INFO",
 ) -> list[str]:
     """Register every shard as a partition and materialize, one run each, those whose inputs
     changed since their last materialization; returns the shards materialized."""
@@ -202,18 +211,31 @@ def ingest_shards(
             partition_key=name,
             raise_on_error=False,
             tags={"factory/shard": name, **(tags or {})},
+            run_config=_logging(log_level),
         )
         if not result.success:
-            msg = f"ingesting shard {name!r} failed: {failure_message(result)}"
+            cause = failure_message(result, Home.of(config).logs)
+            msg = f"ingesting shard {name!r} failed: {cause}"
             raise FactoryError(msg)
     return stale
 
 
-def failure_message(result: object) -> str:
-    """The deepest error message of the first failed step."""
-    for event in getattr(result, "all_events", []):
-        if not event.is_step_failure:
-            continue
+def failure_message(result: object, log_dir: Path | None = None) -> str:
+    """The deepest error message of the first failed step; with `log_dir`, every failed step's
+    full traceback is written to `<log_dir>/run-<run id>.log`, whose path the message names."""
+    failures = [e for e in getattr(result, "all_events", []) if e.is_step_failure]
+    log_note = ""
+    if failures and log_dir is not None:
+        path = log_dir / f"run-{getattr(result, 'run_id', 'unknown')}.log"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        texts = [
+            f"step {e.step_key}:\n{e.step_failure_data.error.to_string()}"
+            for e in failures
+            if e.step_failure_data.error is not None
+        ]
+        path.write_text("\n\n".join(texts), encoding="utf-8")
+        log_note = f" (full traceback: {path})"
+    for event in failures:
         error = event.step_failure_data.error
         while error is not None and error.cause is not None:
             error = error.cause
@@ -221,5 +243,5 @@ def failure_message(result: object) -> str:
             message = error.message.strip().splitlines()[-1] if error.message else error.cls_name
             for prefix in ("factory.errors.", f"{error.cls_name}: "):
                 message = message.removeprefix(prefix)
-            return f"step {event.step_key!r} failed: {message}"
+            return f"step {event.step_key!r} failed: {message}{log_note}"
     return "the run failed; see the Dagster UI for the logs"

@@ -20,6 +20,7 @@ from typing import Any
 import dagster as dg
 import polars as pl
 
+from assets import console
 from checks.specs import DEFAULT_BLOCKING, SPECS
 
 __all__ = ["build_quality_checks", "check_result"]
@@ -104,15 +105,28 @@ def build_quality_checks(
         from checks.pipeline import judge_synthetic
 
         config = context.resources.factory.config
-        report = judge_synthetic(
-            samples,
-            corpus_documents,
-            document_embeddings,
-            semantic_map,
-            coverage_gaps,
-            config,
-            run_name=context.run.run_id,
-        )
+
+        def progress(done: int, total: int) -> None:
+            console.progress("quality_gates", done, total, "texts scored")
+
+        with console.layer("quality_gates") as shown:
+            report = judge_synthetic(
+                samples,
+                corpus_documents,
+                document_embeddings,
+                semantic_map,
+                coverage_gaps,
+                config,
+                run_name=context.run.run_id,
+                progress=progress,
+            )
+            passed = sum(1 for c in report.checks if c.status == "passed")
+            blocking = report.failed_blocking()
+            shown.text = f"{passed} of {len(report.checks)} checks passed, " + (
+                "blocking checks all passed"
+                if not blocking
+                else f"blocking failed: {', '.join(c.name for c in blocking)}"
+            )
         for result in report.checks:
             context.log.info(result.sentence())
         failed = report.failed_blocking()

@@ -91,6 +91,9 @@ def dataset_release(
         built = build_release(home, facts, key, record=settings.lineage.enabled)
         frame = _release_row(built.info.path, facts)
         step.output("dataset_release", frame, DATASET_RELEASE, facts.version)
+        step.summary = f"{dropped.samples.height} samples in {built.info.path.name}" + (
+            ", signed" if key is not None else ", unsigned"
+        )
     context.log.info(f"release written to {built.info.path}; report: {frame['report_path'][0]}")
     preview = _render_preview(context, built.info.path, home.report_png(facts.folder))
     signed_by = run.signing["public_key_fingerprint"] if run.signing else "unsigned"

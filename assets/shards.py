@@ -15,6 +15,7 @@ from collections.abc import Iterator
 
 import dagster as dg
 
+from assets import console
 from assets.metadata import table_metadata
 from assets.resources import FactoryResource
 from factory.config import FactoryConfig, WatchConfig
@@ -86,9 +87,13 @@ def shard_ingest(
     context: dg.AssetExecutionContext, factory: FactoryResource
 ) -> Iterator[dg.MaterializeResult]:
     """Read one shard's source into the shard store, unless it was read from the same inputs."""
-    shard = _shard(context, factory)
-    result = shard.result
-    verb = "reused" if shard.reused else "ingested"
+    with console.layer("shard_ingest", context.partition_key) as shown:
+        shard = _shard(context, factory)
+        result = shard.result
+        verb = "reused" if shard.reused else "ingested"
+        shown.text = (
+            f"{verb} {result.documents.height} documents, {result.quarantine.height} quarantined"
+        )
     context.log.info(
         f"shard {shard.name!r} {verb}: {result.documents.height} documents, "
         f"{result.quarantine.height} quarantined"
@@ -139,10 +144,13 @@ def shard_embeddings(
 
     def progress(done: int, total: int) -> None:
         context.log.info(f"shard {shard.name!r}: embedded {done}/{total} new documents")
+        console.progress("shard_embeddings", done, total, "documents", shard.name)
 
-    _, stats = store.embed_texts(
-        documents["doc_id"].to_list(), documents["text"].to_list(), embedder, progress=progress
-    )
+    with console.layer("shard_embeddings", shard.name) as shown:
+        _, stats = store.embed_texts(
+            documents["doc_id"].to_list(), documents["text"].to_list(), embedder, progress=progress
+        )
+        shown.text = f"{stats.embedded} embedded, {stats.cached} cached"
     context.log.info(f"shard {shard.name!r}: {stats.embedded} embedded, {stats.cached} cached")
     return dg.MaterializeResult(
         data_version=dg.DataVersion(f"{shard.input_fingerprint}:{embedder.fingerprint}"),

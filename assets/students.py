@@ -9,6 +9,7 @@ from typing import Any
 import dagster as dg
 import polars as pl
 
+from assets import console
 from assets.lineage_step import lineage_step
 from assets.metadata import markdown_table, table_metadata
 from assets.resources import FactoryResource
@@ -49,6 +50,7 @@ def student_checkpoint(
         def progress(done: int, total: int) -> None:
             if done == total or done % 10 == 0:
                 context.log.info(f"student (round {round_number}): step {done}/{total}")
+            console.progress("student_checkpoint", done, total, "steps")
 
         fitted = fit_round_student(
             config, home, corpus_documents, document_embeddings, synthetic, progress
@@ -80,8 +82,17 @@ def student_checkpoint(
             "checkpoint": result.checkpoint_hash,
         }
         step.output("student_checkpoint", frame, STUDENT_CHECKPOINT, version)
+        step.summary = _fit_summary(result.steps, result.perplexity_before, result.perplexity_after)
+        if fitted.reused:
+            step.summary += " (reused)"
     metadata = _fit_metadata(frame, fitted.reused)
     return dg.Output(frame, data_version=dg.DataVersion(version), metadata=metadata)
+
+
+def _fit_summary(steps: int, before: float | None, after: float | None) -> str:
+    if before is None or after is None:
+        return f"{steps} steps"
+    return f"{steps} steps, validation perplexity {before:.2f} -> {after:.2f}"
 
 
 def _fit_metadata(frame: pl.DataFrame, reused: bool) -> dict[str, Any]:
@@ -133,6 +144,7 @@ def student_evaluation(
         step.params = {"eval_documents": config.student.eval_documents, "round": round_number}
         step.models = {"checkpoint": checkpoint["checkpoint_hash"]}
         step.output("student_evaluation", frame, STUDENT_EVALUATION, version)
+        step.summary = _evaluation_summary(frame)
     scores = markdown_table(_score_table(frame), _SCORE_COLUMNS)
     failed = frame.filter(
         (pl.col("model") == "student") & (pl.col("split") == "validation") & ~pl.col("correct")
@@ -150,6 +162,22 @@ def student_evaluation(
             "round": round_number,
         },
     )
+
+
+def _evaluation_summary(frame: pl.DataFrame) -> str:
+    """The student's and the base's score on the validation split, in one phrase."""
+    from factory.training import summarize
+
+    parts = []
+    for model in ("student", "base"):
+        part = frame.filter((pl.col("model") == model) & (pl.col("split") == "validation"))
+        if part.height:
+            summary = summarize(part)
+            value = summary.accuracy if summary.accuracy is not None else summary.perplexity
+            name = "accuracy" if summary.accuracy is not None else "perplexity"
+            if value is not None:
+                parts.append(f"{model} {name} {value:.3f}")
+    return ", ".join(parts) + " on validation" if parts else f"{frame.height} rows"
 
 
 _SCORE_COLUMNS = ["model", "split", "examples", "accuracy", "exact_match", "perplexity"]

@@ -8,6 +8,7 @@ import dagster as dg
 import numpy as np
 import polars as pl
 
+from assets import console
 from assets.lineage_step import lineage_step
 from assets.metadata import markdown_table, table_metadata
 from assets.resources import FactoryResource, TeacherResource
@@ -68,6 +69,7 @@ def synthesis_plan(
             frame_fingerprint(corpus_documents, ["doc_id", "label"]),
         )
         step.output("synthesis_plan", plan, SYNTHESIS_PLAN, version)
+        step.summary = f"{plan.height} targets"
         estimate = estimate_configured_plan(config, targets, train, teacher.offline_fingerprint)
     context.log.info(f"synthesis plan:\n{estimate.describe()}")
     stages = (
@@ -126,6 +128,7 @@ def synthetic_samples_and_rejects(
         def progress(done: int, total: int) -> None:
             if done == total or done % max(1, total // 20) == 0:
                 context.log.info(f"synthesis: {done}/{total} targets realized")
+            console.progress("synthetic_samples", done, total, "targets")
 
         try:
             result = synthesize_cached(
@@ -154,6 +157,7 @@ def synthetic_samples_and_rejects(
         )
         step.output("synthetic_samples", accepted, SYNTHETIC_SAMPLES, samples_version)
         step.output("synthetic_rejects", rejects, SYNTHETIC_REJECTS, rejects_version)
+        step.summary = _summary(accepted, rejects, len(targets), result.stats)
     stats = result.stats
     _log_summary(context.log, accepted, rejects, len(targets), stats)
     yield dg.Output(
@@ -179,7 +183,13 @@ def _log_summary(
 ) -> None:
     if stats.get("stopped"):
         log.warning(f"synthesis stopped early: {stats['stopped']}")
-    log.info(
+    log.info(_summary(accepted, rejects, targets, stats))
+
+
+def _summary(
+    accepted: pl.DataFrame, rejects: pl.DataFrame, targets: int, stats: dict[str, Any]
+) -> str:
+    return (
         f"{accepted.height} accepted, {rejects.height} rejected of {targets} targets; "
         f"{stats.get('calls', 0)} teacher calls, {stats.get('cache_hits', 0)} from the cache"
     )

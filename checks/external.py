@@ -51,8 +51,11 @@ class ExternalCheck:
 
     @property
     def exit_code(self) -> int:
-        """1 when a blocking check failed or any row would be filtered, else 0."""
-        return 1 if self.report.failed_blocking() or self.flagged.height else 0
+        """0 when the set passed, 1 when a blocking check failed, 2 when the set passed but
+        rows would be filtered (personal data or a match with an evaluation set)."""
+        if self.report.failed_blocking():
+            return 1
+        return 2 if self.flagged.height else 0
 
     def as_dict(self) -> dict[str, Any]:
         """Plain JSON form: the report, the flagged rows and the exit code."""

@@ -19,7 +19,7 @@ from __future__ import annotations
 import os
 import sqlite3
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import closing, contextmanager
 from functools import cached_property
 from pathlib import Path
@@ -41,6 +41,7 @@ __all__ = [
     "shared_reference_lm",
 ]
 
+Progress = Callable[[int, int], None]
 _PROGRESS_MIN = 200  # show a progress bar when more texts than this are evaluated
 _WRITE_BATCH = 256  # cache rows per transaction
 _READ_CHUNK = 500  # hashes per SELECT ... IN (...)
@@ -155,8 +156,12 @@ class ReferenceLM:
         llm.eval(tokens)
         return perplexity_from_logits(llm.scores[: len(tokens)], tokens)
 
-    def perplexities(self, texts: Sequence[str | None]) -> np.ndarray:
-        """Perplexity per text, shape (n,), float64; NaN for None, empty or 1-token texts."""
+    def perplexities(
+        self, texts: Sequence[str | None], progress: Progress | None = None
+    ) -> np.ndarray:
+        """Perplexity per text, shape (n,), float64; NaN for None, empty or 1-token texts.
+        `progress(done, total)` follows the texts not yet in the cache (else a tqdm bar over
+        200 of them)."""
         out = np.full(len(texts), np.nan, dtype=np.float64)
         rows: dict[str, list[int]] = {}
         unique: dict[str, str] = {}
@@ -172,9 +177,11 @@ class ReferenceLM:
             todo = [key for key in unique if key not in values]
             pending: list[tuple[str, float]] = []
             try:
-                for key in self._progress(todo):
+                for done, key in enumerate(self._progress(todo, progress), start=1):
                     values[key] = self._score(unique[key])
                     pending.append((key, values[key]))
+                    if progress is not None:
+                        progress(done, len(todo))
                     if db is not None and len(pending) >= _WRITE_BATCH:
                         self._store(db, pending)
                         pending = []
@@ -186,8 +193,8 @@ class ReferenceLM:
         return out
 
     @staticmethod
-    def _progress(todo: list[str]) -> Iterator[str]:
-        if len(todo) <= _PROGRESS_MIN:
+    def _progress(todo: list[str], progress: Progress | None) -> Iterator[str]:
+        if progress is not None or len(todo) <= _PROGRESS_MIN:
             return iter(todo)
         from tqdm.auto import tqdm
 

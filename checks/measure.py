@@ -125,11 +125,12 @@ def reference_rates(
     else:
         rates["language_mismatch_share"] = (language_mismatch_share(languages, language), len(rows))
 
-    perplexity = tools.perplexities(sample)
+    scored = sample[: config.fluency_rows]
+    perplexity = tools.perplexities(scored)
     ceiling: float | None = None
     if np.isfinite(perplexity).any():
         ceiling = percentile_ceiling(perplexity, config.fluency_percentile)
-        rates["disfluent_share"] = (share_above(perplexity, ceiling), len(rows))
+        rates["disfluent_share"] = (share_above(perplexity, ceiling), len(scored))
     else:
         notes["disfluent_share"] = "no train text long enough to score"
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import threading
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import polars as pl
@@ -131,9 +132,26 @@ def judge_synthetic(
     run_name: str,
     embedder: Embedder | None = None,
     data_docs: bool = True,
+    progress: Callable[[int, int], None] | None = None,
 ) -> SuiteReport:
-    """Judge the accepted synthetic samples; store GX results (and Data Docs) under `run_name`."""
+    """Judge the accepted synthetic samples; store GX results (and Data Docs) under `run_name`.
+    `progress(done, total)` follows the reference-LM scoring, the long part of a first run."""
     gate = pipeline_gate(corpus_documents, document_embeddings, semantic_map, config, embedder)
+    gate.tools.progress = progress
+    try:
+        return _judge(gate, synthetic_samples, coverage_gaps, config, run_name, data_docs)
+    finally:
+        gate.tools.progress = None
+
+
+def _judge(
+    gate: QualityGate,
+    synthetic_samples: pl.DataFrame,
+    coverage_gaps: pl.DataFrame | None,
+    config: FactoryConfig,
+    run_name: str,
+    data_docs: bool,
+) -> SuiteReport:
     vectors = gate.tools.embed(synthetic_samples["text"].to_list())
     gap_ids = None
     if coverage_gaps is not None and coverage_gaps.height:

@@ -13,7 +13,7 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -171,6 +171,8 @@ class QualityTools:
         self.reference_lm_path = reference_lm_path
         self.cache_dir = cache_dir
         self.fluency_max_tokens = fluency_max_tokens
+        self.progress: Callable[[int, int], None] | None = None
+        """Follows reference-LM scoring (done, total), e.g. a console bar; None: tqdm."""
         self._lm: Any = None
 
     @classmethod
@@ -194,7 +196,8 @@ class QualityTools:
 
     def perplexities(self, texts: Sequence[str | None]) -> np.ndarray:
         """Per text its perplexity under the reference LM; shape (n,), NaN where undefined."""
-        return np.asarray(self.reference_lm.perplexities(list(texts)), dtype=np.float64)
+        values = self.reference_lm.perplexities(list(texts), progress=self.progress)
+        return np.asarray(values, dtype=np.float64)
 
     def embed(self, texts: Sequence[str | None]) -> np.ndarray:
         """Unit vectors of `texts` (None embedded as ""); shape (n, d)."""

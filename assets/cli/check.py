@@ -37,7 +37,8 @@ def check(
     ] = None,
     config: ConfigOption = None,
 ) -> None:
-    """Run the quality suite on any dataset; exit 1 on a blocking failure or a filterable row."""
+    """Run the quality suite on any dataset. Exit 0: passed; 1: a blocking check failed; 2: the
+    set passed but rows would be filtered (personal data, evaluation items)."""
     import json
 
     from checks.external import check_files, report_rows
@@ -45,14 +46,13 @@ def check(
     cfg = load(config)
     console.print(f"judging {samples} against {corpus} ...", highlight=False)
     outcome = check_files(samples, corpus, cfg, eval_set or [])
-    table = Table(title=f"quality checks: {outcome.samples} samples vs {outcome.corpus_rows} rows")
-    for column in ("family", "check", "status", "observed", "threshold", "blocking", "note"):
-        table.add_column(column, overflow="fold")
-    styles = {"passed": "green", "failed": "red", "not applicable": "dim"}
-    for row in report_rows(outcome.report):
-        style = styles[row["status"]]
-        table.add_row(*[row[k] for k in row], style=style if row["status"] != "passed" else None)
-    console.print(table)
+    title = f"quality checks: {outcome.samples} samples vs {outcome.corpus_rows} rows"
+    rows = report_rows(outcome.report)
+    if console.is_terminal:
+        console.print(_rich_table(title, rows))
+    else:  # piped or logged: full width, one row per line
+        sys.stdout.write(_markdown_table(title, rows))
+        sys.stdout.flush()
     if outcome.flagged.height:
         console.print(
             f"[red]{outcome.flagged.height} rows would be filtered[/] (privacy or contamination):"
@@ -67,6 +67,28 @@ def check(
         json_out.write_text(json.dumps(outcome.as_dict(), indent=1, default=str) + "\n")
         console.print(f"report written to {json_out}")
     raise typer.Exit(outcome.exit_code)
+
+
+_COLUMNS = ("family", "check", "status", "observed", "threshold", "blocking", "note")
+_STYLES = {"passed": None, "failed": "red", "not applicable": "dim"}
+
+
+def _rich_table(title: str, rows: list[dict[str, str]]) -> Table:
+    table = Table(title=title)
+    for column in _COLUMNS:
+        table.add_column(column, overflow="fold")
+    for row in rows:
+        table.add_row(*[row[k] for k in row], style=_STYLES[row["status"]])
+    return table
+
+
+def _markdown_table(title: str, rows: list[dict[str, str]]) -> str:
+    def cell(value: str) -> str:
+        return value.replace("|", "\\|").replace("\n", " ")
+
+    lines = [f"{title}\n", "| " + " | ".join(_COLUMNS) + " |", "|" + " --- |" * len(_COLUMNS)]
+    lines += ["| " + " | ".join(cell(row[k]) for k in row) + " |" for row in rows]
+    return "\n".join(lines) + "\n\n"
 
 
 def config_keys_command(

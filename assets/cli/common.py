@@ -17,9 +17,10 @@ __all__ = [
     "load",
     "prepare_instance",
     "print_error",
+    "quiet_libraries",
 ]
 
-console = Console()
+console = Console(soft_wrap=True)  # piped or logged lines stay whole, never cut at 80 columns
 errors = Console(stderr=True)
 
 ConfigOption = Annotated[
@@ -54,6 +55,22 @@ def prepare_instance(cfg: FactoryConfig, config: Path | None) -> Path:
     if config is not None:
         os.environ[CONFIG_ENV] = str(Path(config).resolve())
     return home
+
+
+def quiet_libraries() -> None:
+    """Hide library warnings, logs and progress bars (model loading, dataset mapping) for the
+    rest of the process; the factory's own lines and bars still print."""
+    import logging
+    import warnings
+
+    warnings.filterwarnings("ignore")
+    os.environ.setdefault("TQDM_DISABLE", "1")  # read when tqdm is imported
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")  # transformers, the Hub
+    os.environ.setdefault("HF_DATASETS_DISABLE_PROGRESS_BARS", "1")
+    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+    os.environ.setdefault("DATASETS_VERBOSITY", "error")
+    for name in ("transformers", "datasets", "sentence_transformers", "lancedb", "httpx"):
+        logging.getLogger(name).setLevel(logging.ERROR)
 
 
 def print_error(message: str, code: int = 1) -> int:

@@ -8,7 +8,14 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from assets.cli.common import ConfigOption, config_path, console, load, prepare_instance
+from assets.cli.common import (
+    ConfigOption,
+    config_path,
+    console,
+    load,
+    prepare_instance,
+    quiet_libraries,
+)
 
 __all__ = ["run", "status", "ui"]
 
@@ -37,8 +44,19 @@ def run(
             "validation failures of round N-1's student (run round N-1 first).",
         ),
     ] = 1,
+    verbose: Annotated[
+        bool,
+        typer.Option(
+            "--verbose",
+            "-v",
+            help="Also show Dagster's event log, library warnings and model-loading bars.",
+        ),
+    ] = False,
 ) -> None:
     """Materialize the asset graph through the project's persistent Dagster instance."""
+    if not verbose:
+        quiet_libraries()
+    from assets import console as layers
     from assets.pipeline import run_pipeline
 
     cfg = load(config)
@@ -47,9 +65,22 @@ def run(
     def ingested(shards: list[str]) -> None:
         console.print(f"shards ingested: {', '.join(shards) or 'none changed'}")
 
-    outcome = run_pipeline(
-        cfg, config_path(config), select, dry_run, round_number, on_ingest=ingested
-    )
+    reporter = layers.ConsoleReporter(console)
+    layers.install(reporter)
+    try:
+        outcome = run_pipeline(
+            cfg,
+            config_path(config),
+            select,
+            dry_run,
+            round_number,
+            on_ingest=ingested,
+            log_level="INFO" if verbose else "WARNING",
+        )
+    finally:
+        layers.uninstall()
+    if reporter.timings:
+        console.print(reporter.timing_table())
     if dry_run:
         if outcome.estimate is None:
             console.print("dry run: synthesis_plan was not materialized")
@@ -60,9 +91,11 @@ def run(
     console.print(
         f"[green]materialized[/] {', '.join(outcome.materialized)} (run {outcome.run_id})"
     )
-    for check in outcome.checks:
-        verdict = "[green]passed[/]" if check.passed else "[yellow]failed[/]"
-        console.print(f"check {check.check} on {check.asset}: {verdict}")
+    failed = [check for check in outcome.checks if not check.passed]
+    console.print(
+        f"checks: {len(outcome.checks) - len(failed)} of {len(outcome.checks)} passed"
+        + "".join(f"; [yellow]{c.check} failed[/] on {c.asset}" for c in failed)
+    )
     console.print(f"outputs in {cfg.home_dir} (round {round_number})")
     if outcome.report_path is not None:
         console.print(f"report: {outcome.report_path}")

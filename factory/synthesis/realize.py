@@ -125,6 +125,10 @@ class RunContext:
     verifier: LabelVerifier | None = None
     answer_vectors: dict[str, np.ndarray] = field(default_factory=dict)
     rows: dict[str, int] = field(default_factory=dict)
+    prompt_group: asyncio.Lock | None = None
+    """Held while one target's candidates are asked: a server that answers one request at a
+    time and caches the last prompt (llama.cpp) then gets them back to back and evaluates their
+    shared prompt once, instead of once per candidate when targets interleave."""
 
     def __post_init__(self) -> None:
         self.rows = self.rows or self.train.row_of()
@@ -169,7 +173,11 @@ async def _round(
         SampleRequest(messages, tcfg.temperature, tcfg.top_p, tcfg.max_tokens, s, run.schema)
         for s in seeds
     ]
-    results: list[CallResult] = list(await asyncio.gather(*(calls.call(r) for r in requests)))
+    if run.prompt_group is None:
+        results: list[CallResult] = list(await asyncio.gather(*map(calls.call, requests)))
+    else:
+        async with run.prompt_group:
+            results = list(await asyncio.gather(*map(calls.call, requests)))
     examples = [e.text for e in run.examples(target)]
     valid, problems, answered, capped = [], [], 0, False
     for seed, result in zip(seeds, results, strict=True):

@@ -105,8 +105,13 @@ def synthesize(
     cache: ResponseCache | None = None,
     budget: TokenBudget | None = None,
     progress: Progress | None = None,
+    group_candidates: bool | None = None,
 ) -> SynthesisResult:
-    """Realize every target of the plan; returns samples, their vectors, rejects and stats."""
+    """Realize every target of the plan; returns samples, their vectors, rejects and stats.
+
+    `group_candidates` sends a target's candidates back to back (None: when the teacher is the
+    local llama.cpp server and a target has several candidates), so the server's prompt cache
+    evaluates their shared prompt once; answers are the same either way."""
     if targets and teacher is None:
         msg = f"{len(targets)} targets need a teacher; pass one (None only for an empty plan)"
         raise FactoryError(msg)
@@ -141,6 +146,7 @@ def synthesize(
         template_hash=prompt_template_hash(task_kind, config.realization),
         verifier=verifier,
         answer_vectors=answers,
+        prompt_group=asyncio.Lock() if _groups(group_candidates, config, teacher_config) else None,
     )
     rows: Rows = ([], [])
     try:
@@ -151,6 +157,12 @@ def synthesize(
     sample_frame, reject_frame, vectors = result_frames(*rows, train.vectors.shape[1])
     summary = _summary(stats, calls, budget, len(targets))
     return SynthesisResult(sample_frame, reject_frame, summary, vectors)
+
+
+def _groups(group: bool | None, config: SynthesisConfig, teacher: TeacherConfig) -> bool:
+    if group is not None:
+        return group
+    return teacher.backend == "llama-cpp" and config.candidates_per_target > 1
 
 
 def synthesis_params(config: FactoryConfig) -> dict[str, Any]:

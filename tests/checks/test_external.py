@@ -7,7 +7,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from checks.external import check_files, read_table
+from checks.external import ExternalCheck, check_files, read_table
 from factory.config import FactoryConfig
 from factory.errors import FactoryError
 
@@ -79,3 +79,23 @@ def test_a_broken_eval_set_is_named_before_any_model_loads(tmp_path: Path) -> No
         check_files(
             tmp_path / "samples.jsonl", tmp_path / "corpus.jsonl", FactoryConfig(), [broken]
         )
+
+
+class _Report:
+    def __init__(self, failed: list[str]) -> None:
+        self.failed = failed
+
+    def failed_blocking(self) -> list[str]:
+        return self.failed
+
+
+@pytest.mark.parametrize(
+    ("failed", "flagged", "code"),
+    [([], 0, 0), (["privacy"], 3, 1), (["fluency"], 0, 1), ([], 2, 2)],
+)
+def test_exit_code_tells_a_blocking_failure_from_rows_to_filter(
+    failed: list[str], flagged: int, code: int
+) -> None:
+    rows = pl.DataFrame({"row": list(range(flagged))}, schema={"row": pl.Int64})
+    outcome = ExternalCheck(_Report(failed), rows, samples=10, corpus_rows=50)  # type: ignore[arg-type]
+    assert outcome.exit_code == code
