@@ -17,7 +17,7 @@ export GX_ANALYTICS_ENABLED = false
 export DAGSTER_DISABLE_TELEMETRY = 1
 export TOKENIZERS_PARALLELISM = false
 
-.PHONY: install deps demo test lint format ui bench clean
+.PHONY: install deps demo test test-quick lint format ui bench clean
 
 install: $(STAMP)
 
@@ -51,6 +51,10 @@ demo: install deps
 
 test: install deps
 	$(BIN)/python -m pytest
+
+# The unit tier for the edit-test loop: no real teacher, no training, no browser (tests/fixtures/tiers.py).
+test-quick: install
+	$(BIN)/python -m pytest -m "not integration and not slow" -q
 
 lint: install
 	$(BIN)/ruff check .

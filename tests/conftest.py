@@ -10,4 +10,5 @@ pytest_plugins = [
     "tests.fixtures.celery",
     "tests.fixtures.lineage_tables",
     "tests.fixtures.teacher_scripted",
+    "tests.fixtures.tiers",
 ]

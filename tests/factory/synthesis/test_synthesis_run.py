@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -400,3 +402,44 @@ def test_adversarial_targets_name_the_failures_they_answer_and_their_round() -> 
             KIND,
             round_number=0,
         )
+
+
+class _InFlightTeacher(FakeTeacher):
+    """A fake that notes how many different prompts it is answering at the same moment."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._lock = threading.Lock()
+        self._in_flight: list[str] = []
+        self.most_prompts_at_once = 0
+
+    def complete(self, messages: Messages, **kwargs: Any) -> Any:
+        prompt = messages[1]["content"]
+        with self._lock:
+            self._in_flight.append(prompt)
+            self.most_prompts_at_once = max(self.most_prompts_at_once, len(set(self._in_flight)))
+        time.sleep(0.02)
+        try:
+            return super().complete(messages, **kwargs)
+        finally:
+            with self._lock:
+                self._in_flight.remove(prompt)
+
+
+def test_grouped_candidates_keep_one_prompt_at_the_server_and_change_no_answer() -> None:
+    emb = BagEmbedder()
+    cfg = SynthesisConfig(candidates_per_target=3, correction_rounds=0, concurrency=4)
+    train = train_set(documents(), emb, KIND)
+    plan = build_plan(two_gaps(emb), train, cfg, KIND)
+    results = {}
+    for grouped in (True, False):
+        teacher = _InFlightTeacher()
+        results[grouped] = synthesize(
+            plan, train, emb, teacher, cfg, TeacherConfig(), KIND, "run-1",
+            group_candidates=grouped,
+        )  # fmt: skip
+        if grouped:
+            assert teacher.most_prompts_at_once == 1
+        else:  # four requests in flight, three per target: two targets' prompts interleave
+            assert teacher.most_prompts_at_once >= 2
+    assert results[True].samples["text"].to_list() == results[False].samples["text"].to_list()
