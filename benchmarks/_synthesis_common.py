@@ -51,6 +51,17 @@ def teacher_or_skip() -> Path | None:
         return None
 
 
+def banking77_and_teacher_or_skip() -> tuple[Path, Path] | None:
+    """(banking77 `train.csv`, the SmolLM2 GGUF), or None after printing why the benchmark is
+    skipped."""
+    data = banking77_train()
+    if data is None:
+        print("skipped: banking77 train.csv not found; set FACTORY_TEST_DATA to the data folder")
+        return None
+    gguf = teacher_or_skip()
+    return None if gguf is None else (data, gguf)
+
+
 def add_teacher_arguments(parser: argparse.ArgumentParser) -> None:
     """--concurrency, --max-tokens and --threads, the same on every synthesis benchmark."""
     parser.add_argument("--concurrency", type=int, default=4, help="requests in flight (4)")

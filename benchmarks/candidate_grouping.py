@@ -40,8 +40,7 @@ sys.path.insert(0, str(REPO))
 
 from benchmarks._synthesis_common import (  # noqa: E402
     add_teacher_arguments,
-    banking77_train,
-    teacher_or_skip,
+    banking77_and_teacher_or_skip,
 )
 from benchmarks.synthesis_throughput import KIND, MODEL, neighbour_gaps, train_documents  # noqa: E402
 
@@ -56,13 +55,10 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0, help="synthesis base seed and gap draw (0)")
     args = parser.parse_args()
 
-    data = banking77_train()
-    if data is None:
-        print("skipped: banking77 train.csv not found; set FACTORY_TEST_DATA to the data folder")
+    found = banking77_and_teacher_or_skip()
+    if found is None:
         return
-    gguf = teacher_or_skip()
-    if gguf is None:
-        return
+    data, gguf = found
 
     from factory.config import SynthesisConfig, TeacherConfig
     from factory.embedding import SentenceTransformerEmbedder

@@ -58,7 +58,7 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from benchmarks._synthesis_common import banking77_train, teacher_or_skip  # noqa: E402
+from benchmarks._synthesis_common import banking77_and_teacher_or_skip  # noqa: E402
 
 SELECTION = [
     "corpus_documents",
@@ -218,12 +218,10 @@ def main() -> None:
     parser.add_argument("--direct", type=int, default=100, help="direct lineage timings (100)")
     args = parser.parse_args()
 
-    path = banking77_train()
-    if path is None:
-        print("skipped: banking77 train.csv not found; set FACTORY_TEST_DATA to the data folder")
+    found = banking77_and_teacher_or_skip()
+    if found is None:
         return
-    if teacher_or_skip() is None:
-        return
+    path = found[0]
     for name, value in {
         "DAGSTER_DISABLE_TELEMETRY": "1",
         "GX_ANALYTICS_ENABLED": "false",

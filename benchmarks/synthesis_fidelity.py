@@ -55,9 +55,8 @@ sys.path.insert(0, str(REPO))
 
 from benchmarks._synthesis_common import (  # noqa: E402
     add_teacher_arguments,
+    banking77_and_teacher_or_skip,
     banking77_documents,
-    banking77_train,
-    teacher_or_skip,
 )
 
 if TYPE_CHECKING:
@@ -248,13 +247,10 @@ def main() -> None:
     parser.add_argument("--draw-seed", type=int, default=0, help="seed of the target draw (0)")
     args = parser.parse_args()
 
-    data = banking77_train()
-    if data is None:
-        print("skipped: banking77 train.csv not found; set FACTORY_TEST_DATA to the data folder")
+    found = banking77_and_teacher_or_skip()
+    if found is None:
         return
-    gguf = teacher_or_skip()
-    if gguf is None:
-        return
+    data, gguf = found
 
     from factory.config import SynthesisConfig, TeacherConfig
     from factory.embedding import SentenceTransformerEmbedder
