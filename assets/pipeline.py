@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import dagster as dg
 
@@ -27,6 +28,12 @@ __all__ = [
 ]
 
 
+def _applicable(metadata: dict[str, Any]) -> bool:
+    """False for a quality check that reported itself not applicable (it passes in Dagster)."""
+    status = metadata.get("status")
+    return getattr(status, "value", status) != "not applicable"
+
+
 def _logging(level: str) -> dict[str, object]:
     """Run config that sets the level of Dagster's console logger."""
     return {"loggers": {"console": {"config": {"log_level": level}}}}
@@ -39,6 +46,7 @@ class CheckVerdict:
     check: str
     asset: str
     passed: bool
+    applicable: bool = True
 
 
 @dataclass(frozen=True)
@@ -112,7 +120,7 @@ def run_pipeline(
         if event.asset_key is not None
     ]
     checks = [
-        CheckVerdict(e.check_name, e.asset_key.to_user_string(), e.passed)
+        CheckVerdict(e.check_name, e.asset_key.to_user_string(), e.passed, _applicable(e.metadata))
         for e in result.get_asset_check_evaluations()
     ]
     row = release_row(Home.of(config), round_number) if "dataset_release" in done else None

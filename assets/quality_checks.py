@@ -120,9 +120,14 @@ def build_quality_checks(
                 run_name=context.run.run_id,
                 progress=progress,
             )
-            passed = sum(1 for c in report.checks if c.status == "passed")
+            statuses = [c.status for c in report.checks]
             blocking = report.failed_blocking()
-            shown.text = f"{passed} of {len(report.checks)} checks passed, " + (
+            inapplicable = statuses.count("not applicable")
+            shown.text = (
+                f"{statuses.count('passed')} of {len(statuses)} checks passed"
+                + (f" ({inapplicable} not applicable)" if inapplicable else "")
+                + ", "
+            ) + (
                 "blocking checks all passed"
                 if not blocking
                 else f"blocking failed: {', '.join(c.name for c in blocking)}"

@@ -269,7 +269,12 @@ class EmbeddingConfig(StrictModel):
         False,
         description="Allow an endpoint that is not on loopback (corpus text leaves the machine).",
     )
-    batch_size: int = Field(64, ge=1, description="Texts per forward pass or request.")
+    batch_size: int | None = Field(
+        None,
+        ge=1,
+        description="Texts per forward pass or request; empty: 16 for a local model on CPU "
+        "(MiniLM ran 27% faster than at 64 on 2 cores), 64 on a GPU and per request.",
+    )
     device: str = Field(
         "auto", description="auto (GPU when present, else CPU), cpu, cuda or cuda:N."
     )
@@ -435,7 +440,16 @@ class TeacherConfig(StrictModel):
     allow_remote: bool = Field(
         False, description="Allow a teacher endpoint off loopback (corpus text leaves the machine)."
     )
-    n_threads: int = Field(2, ge=1, description="llama-cpp only: CPU threads of the server.")
+    n_threads: int = Field(
+        2, ge=1, description="llama-cpp only: CPU threads of the servers, all together."
+    )
+    servers: int = Field(
+        2,
+        ge=1,
+        description="llama-cpp only: servers started, each with n_threads / servers threads and "
+        "one request at a time; a target's candidates go to one of them. Two 1-thread servers "
+        "answered 1.49x faster than one 2-thread server on 2 cores, with the same answers.",
+    )
     n_ctx: int = Field(2048, ge=256, description="llama-cpp only: context window in tokens.")
     temperature: float = Field(0.8, ge=0.0, le=2.0, description="Sampling temperature.")
     top_p: float = Field(0.95, gt=0.0, le=1.0, description="Nucleus sampling mass.")

@@ -11,13 +11,15 @@ Layout::
         keys/release-signing.pem  the local release signing key (and its .pub)
         cache/                    teacher answers, reference-LM scores
         plots/                    the map and gap pictures
-        models/                   base models prepared once (dequantized GGUF, ...)
         students/                 student checkpoints and base-model evaluations
         quality/                  Great Expectations Data Docs and stored check results
         shards/                   the watched folder's shard registry
         experiments/              experiment work folders
         logs/                     logs of servers the factory starts
         dagster/                  the Dagster instance (DAGSTER_HOME)
+
+Base models prepared from a GGUF file (dequantized once, about 20 s and 540 MB for SmolLM2) are
+shared by every project of the user: they live in `user_cache()/models`, not in a home.
 
 A layout change is one edit here.
 
@@ -29,6 +31,7 @@ Example:
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -36,7 +39,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from factory.config import FactoryConfig
 
-__all__ = ["Home"]
+__all__ = ["Home", "shared_models", "user_cache"]
 
 SIGNING_KEY_NAME = "release-signing.pem"
 
@@ -129,10 +132,6 @@ class Home:
         return self.root / "plots"
 
     @property
-    def models(self) -> Path:
-        return self.root / "models"
-
-    @property
     def students(self) -> Path:
         return self.root / "students"
 
@@ -156,3 +155,18 @@ class Home:
     def dagster(self) -> Path:
         """The Dagster instance folder (DAGSTER_HOME)."""
         return self.root / "dagster"
+
+
+def user_cache() -> Path:
+    """The user's factory cache, shared by all projects: `$FACTORY_CACHE_DIR`, else
+    `$XDG_CACHE_HOME/factory`, else `~/.cache/factory` (where `make install` also keeps the
+    compiled llama.cpp wheel)."""
+    if explicit := os.environ.get("FACTORY_CACHE_DIR"):
+        return Path(explicit).expanduser()
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base).expanduser() / "factory"
+
+
+def shared_models() -> Path:
+    """Where base models prepared from GGUF files are kept, keyed by the file's SHA-256."""
+    return user_cache() / "models"

@@ -3,7 +3,8 @@
 Run as `python -m factory.postinstall`, the last step of `make install`; numba caches the compiled
 code next to the packages. The teacher check decodes a few tokens with the embedded SmolLM2 in a
 child process, so a llama.cpp build that crashes on this CPU fails the install with a message
-instead of segfaulting a later run.
+instead of segfaulting a later run. The student's base model is dequantized from the packaged
+GGUF into the user cache (`factory.home.shared_models()`), once for every project.
 """
 
 from __future__ import annotations
@@ -53,9 +54,20 @@ def warm_numba() -> None:
     print(f"warmed numba caches (fast_hdbscan, umap) in {time.perf_counter() - start:.0f} s")
 
 
+def prepare_student_base() -> None:
+    """Dequantize the packaged SmolLM2 GGUF into the shared model cache (skipped when there)."""
+    from factory.home import shared_models
+    from factory.training import prepare_base_model
+
+    start = time.perf_counter()
+    info = prepare_base_model(None, shared_models())
+    print(f"student base model ready in {info.path} ({time.perf_counter() - start:.0f} s)")
+
+
 def main() -> None:
     warm_numba()
     check_teacher()
+    prepare_student_base()
 
 
 if __name__ == "__main__":

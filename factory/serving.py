@@ -55,6 +55,7 @@ class LlamaServer:
         n_threads: int | None = None,
         n_batch: int = 64,
         port: int | None = None,
+        instance: int = 1,
         startup_timeout_s: float = 60.0,
         stop_grace_s: float = 5.0,
     ) -> None:
@@ -68,6 +69,7 @@ class LlamaServer:
         self.n_threads = n_threads or os.cpu_count() or 1
         self.n_batch = n_batch
         self.port = port
+        self.instance = instance
         self.startup_timeout_s = startup_timeout_s
         self.stop_grace_s = stop_grace_s
         self._proc: subprocess.Popen[bytes] | None = None
@@ -89,7 +91,8 @@ class LlamaServer:
     @property
     def log_path(self) -> Path:
         """File that receives the server's stdout and stderr."""
-        return self.log_dir / f"llama-server-{self.alias}.log"
+        suffix = f"-{self.instance}" if self.instance > 1 else ""
+        return self.log_dir / f"llama-server-{self.alias}{suffix}.log"
 
     def command(self) -> list[str]:
         """The argv that start() runs."""

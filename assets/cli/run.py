@@ -92,8 +92,11 @@ def run(
         f"[green]materialized[/] {', '.join(outcome.materialized)} (run {outcome.run_id})"
     )
     failed = [check for check in outcome.checks if not check.passed]
+    inapplicable = sum(1 for check in outcome.checks if not check.applicable)
+    passed = len(outcome.checks) - len(failed) - inapplicable
     console.print(
-        f"checks: {len(outcome.checks) - len(failed)} of {len(outcome.checks)} passed"
+        f"checks: {passed} of {len(outcome.checks)} passed"
+        + (f" ({inapplicable} not applicable)" if inapplicable else "")
         + "".join(f"; [yellow]{c.check} failed[/] on {c.asset}" for c in failed)
     )
     console.print(f"outputs in {cfg.home_dir} (round {round_number})")

@@ -62,7 +62,7 @@ class OpenAIEmbedder(OpenAICompatibleClient, Embedder):
             api_key_env=cfg.api_key_env,
             allow_remote=cfg.allow_remote,
             timeout_s=cfg.timeout_s,
-            batch_size=cfg.batch_size,
+            batch_size=cfg.batch_size or 64,
         )
 
     @property

@@ -50,7 +50,7 @@ from factory.experiments.plans import gap_plan, untargeted_plan
 from factory.experiments.space import ExperimentSpace, Progress, prepare_space
 from factory.experiments.students import train_student
 from factory.hashing import fingerprint
-from factory.home import Home
+from factory.home import Home, shared_models
 from factory.synthesis import PlannedTarget
 from factory.teacher.base import Teacher
 
@@ -188,7 +188,7 @@ class _Run:
         key = fingerprint("oracle", full["doc_id"].to_list(), self.embedder.fingerprint)
         return train_student(
             full.select("text", "label"), vectors, self.data.validation, config,
-            Home(self.work).students / "oracle" / key[:12], Home(self.config.home_dir).models,
+            Home(self.work).students / "oracle" / key[:12], shared_models(),
         )  # fmt: skip
 
     def realize(
@@ -251,7 +251,7 @@ class _Run:
             self.data.validation,
             student,
             Home(self.work).students / self.mode / tag,
-            Home(self.config.home_dir).models,
+            shared_models(),
             step,
         )
 

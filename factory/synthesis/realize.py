@@ -20,6 +20,7 @@ import json
 import time
 from collections import Counter, defaultdict
 from collections.abc import Awaitable, Callable
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -125,10 +126,11 @@ class RunContext:
     verifier: LabelVerifier | None = None
     answer_vectors: dict[str, np.ndarray] = field(default_factory=dict)
     rows: dict[str, int] = field(default_factory=dict)
-    prompt_group: asyncio.Lock | None = None
-    """Held while one target's candidates are asked: a server that answers one request at a
+    prompt_group: Callable[[], AbstractAsyncContextManager[Any]] | None = None
+    """Entered while one target's candidates are asked: a server that answers one request at a
     time and caches the last prompt (llama.cpp) then gets them back to back and evaluates their
-    shared prompt once, instead of once per candidate when targets interleave."""
+    shared prompt once, instead of once per candidate when targets interleave (a lock, or a
+    `TeacherPool.lane` holding one of its servers)."""
 
     def __post_init__(self) -> None:
         self.rows = self.rows or self.train.row_of()
@@ -176,7 +178,7 @@ async def _round(
     if run.prompt_group is None:
         results: list[CallResult] = list(await asyncio.gather(*map(calls.call, requests)))
     else:
-        async with run.prompt_group:
+        async with run.prompt_group():
             results = list(await asyncio.gather(*map(calls.call, requests)))
     examples = [e.text for e in run.examples(target)]
     valid, problems, answered, capped = [], [], 0, False

@@ -21,6 +21,7 @@ import logging
 import threading
 from collections.abc import Callable, Coroutine
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import AbstractAsyncContextManager
 from typing import Any, TypeVar
 
 import numpy as np
@@ -45,6 +46,7 @@ from factory.teacher.base import Teacher
 from factory.teacher.budget import Prices, TokenBudget
 from factory.teacher.cache import ResponseCache
 from factory.teacher.calls import TeacherCalls
+from factory.teacher.pool import TeacherPool
 
 __all__ = ["make_budget", "run_coroutine", "synthesis_params", "synthesize", "synthesize_cached"]
 
@@ -146,7 +148,7 @@ def synthesize(
         template_hash=prompt_template_hash(task_kind, config.realization),
         verifier=verifier,
         answer_vectors=answers,
-        prompt_group=asyncio.Lock() if _groups(group_candidates, config, teacher_config) else None,
+        prompt_group=_prompt_group(teacher, group_candidates, config, teacher_config),
     )
     rows: Rows = ([], [])
     try:
@@ -159,10 +161,22 @@ def synthesize(
     return SynthesisResult(sample_frame, reject_frame, summary, vectors)
 
 
-def _groups(group: bool | None, config: SynthesisConfig, teacher: TeacherConfig) -> bool:
-    if group is not None:
-        return group
-    return teacher.backend == "llama-cpp" and config.candidates_per_target > 1
+def _prompt_group(
+    teacher: Teacher | None,
+    group: bool | None,
+    config: SynthesisConfig,
+    teacher_config: TeacherConfig,
+) -> Callable[[], AbstractAsyncContextManager[Any]] | None:
+    """What a target's candidates hold while asked: a server of a pool, else one lock; None
+    when candidates are not grouped."""
+    if group is None:
+        group = teacher_config.backend == "llama-cpp" and config.candidates_per_target > 1
+    if not group:
+        return None
+    if isinstance(teacher, TeacherPool):
+        return teacher.lane
+    lock = asyncio.Lock()
+    return lambda: lock
 
 
 def synthesis_params(config: FactoryConfig) -> dict[str, Any]:

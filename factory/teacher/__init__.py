@@ -1,4 +1,5 @@
-"""Teacher layer: the chat backend ABC, the OpenAI-compatible client and its launcher.
+"""Teacher layer: the chat backend ABC, the OpenAI-compatible client, its launcher and the
+pool of local servers.
 
 Example:
     >>> from factory.config import TeacherConfig
@@ -18,6 +19,7 @@ from factory.teacher.launch import (
     start_teacher,
 )
 from factory.teacher.openai_chat import OpenAIChatTeacher, weights_hash
+from factory.teacher.pool import TeacherPool
 
 __all__ = [
     "TEACHER_BACKENDS",
@@ -25,6 +27,7 @@ __all__ = [
     "Completion",
     "OpenAIChatTeacher",
     "Teacher",
+    "TeacherPool",
     "local_token_counter",
     "offline_fingerprint",
     "start_teacher",

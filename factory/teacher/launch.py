@@ -19,6 +19,7 @@ from factory.config import TeacherConfig
 from factory.errors import ConfigError
 from factory.teacher.base import Teacher
 from factory.teacher.openai_chat import OpenAIChatTeacher, local_fingerprint
+from factory.teacher.pool import TeacherPool
 
 __all__ = [
     "TEACHER_BACKENDS",
@@ -79,15 +80,27 @@ def _llama_cpp(config: TeacherConfig, log_dir: Path) -> Iterator[Teacher]:
     from factory.serving import LlamaServer
 
     model = _local_weights(config)
-    server = LlamaServer(
-        model, log_dir=log_dir, alias=config.model, n_ctx=config.n_ctx, n_threads=config.n_threads
-    )
-    with server:
-        teacher = OpenAIChatTeacher(
-            server.base_url, config.model, timeout_s=config.timeout_s, weights_path=model
-        )
-        teacher.max_tries = config.max_tries
-        yield teacher
+    count = min(config.servers, config.n_threads)
+    threads = config.n_threads // count
+    with contextlib.ExitStack() as stack:
+        members: list[Teacher] = []
+        for instance in range(1, count + 1):
+            server = stack.enter_context(
+                LlamaServer(
+                    model,
+                    log_dir=log_dir,
+                    alias=config.model,
+                    n_ctx=config.n_ctx,
+                    n_threads=threads,
+                    instance=instance,
+                )
+            )
+            teacher = OpenAIChatTeacher(
+                server.base_url, config.model, timeout_s=config.timeout_s, weights_path=model
+            )
+            teacher.max_tries = config.max_tries
+            members.append(teacher)
+        yield members[0] if count == 1 else TeacherPool(members)
 
 
 @contextlib.contextmanager

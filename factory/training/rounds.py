@@ -167,10 +167,11 @@ def _head_vectors(
 
 
 def _base_model(config: FactoryConfig, home: Home) -> Any:
+    from factory.home import shared_models
     from factory.training.base_model import prepare_base_model
 
     source = config.student.base_model
-    return prepare_base_model(config.resolve(source) if source else None, home.models)
+    return prepare_base_model(config.resolve(source) if source else None, shared_models())
 
 
 def _labels(config: FactoryConfig, train: pl.DataFrame) -> list[str]:

@@ -31,6 +31,8 @@ SMALL_RUN = {
     "teacher": {"max_tokens": 40},
     "synthesis": {"candidates_per_target": 2, "examples_in_prompt": 2},
     "student": {"max_steps": 3, "batch_size": 2, "max_length": 64, "eval_documents": 8},
+    # The fewest reference rows the fluency gate takes, scored at the samples' length.
+    "checks": {"fluency_rows": 50, "fluency_max_tokens": 40},
 }
 
 

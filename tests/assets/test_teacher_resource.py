@@ -20,7 +20,7 @@ def needs_teacher(teacher: TeacherResource) -> None:
     """Talks to the teacher once, then fails on purpose."""
     server_teacher = teacher.teacher
     SEEN["fingerprint"] = server_teacher.fingerprint
-    SEEN["base_url"] = server_teacher.base_url
+    SEEN["base_urls"] = [m.base_url for m in server_teacher.members]  # two servers by default
     reply = server_teacher.complete(
         [{"role": "user", "content": "Say hello."}],
         temperature=0.0,
@@ -44,7 +44,10 @@ def test_server_is_stopped_by_pid_when_the_run_fails(tmp_path: Path) -> None:
         raise_on_error=False,
     )
     assert not result.success
-    assert str(SEEN["base_url"]).startswith("http://127.0.0.1:")
+    urls = SEEN["base_urls"]
+    assert isinstance(urls, list)
+    assert len(set(urls)) == 2
+    assert all(url.startswith("http://127.0.0.1:") for url in urls)
     assert SEEN["text"]
     assert len(str(SEEN["fingerprint"])) == 64
     assert server_pids() - before == set()

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from factory.config import FactoryConfig
-from factory.home import Home
+from factory.home import Home, shared_models, user_cache
 
 
 def test_every_path_lies_under_the_root(tmp_path: Path) -> None:
@@ -20,7 +22,7 @@ def test_every_path_lies_under_the_root(tmp_path: Path) -> None:
     assert home.report_png("3f2a9c1d0b7e").name == "3f2a9c1d0b7e.report.png"
     assert home.signing_key == tmp_path / "h" / "keys" / "release-signing.pem"
     assert home.teacher_cache == tmp_path / "h" / "cache" / "teacher-responses.sqlite"
-    for name in ("lancedb", "plots", "models", "students", "quality", "shards", "logs"):
+    for name in ("lancedb", "plots", "students", "quality", "shards", "logs"):
         assert getattr(home, name) == tmp_path / "h" / name
     assert home.dagster == tmp_path / "h" / "dagster"
     assert not home.root.exists()
@@ -42,3 +44,15 @@ def test_of_a_release_finds_its_home_only_under_releases(tmp_path: Path) -> None
     assert found is not None
     assert found.ledger == (tmp_path / "h" / "provenance" / "ledger.jsonl").resolve()
     assert Home.of_release(tmp_path / "copies" / "v1") is None
+
+
+def test_the_user_cache_follows_factory_cache_dir_then_xdg(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("FACTORY_CACHE_DIR", str(tmp_path / "mine"))
+    assert shared_models() == tmp_path / "mine" / "models"
+    monkeypatch.delenv("FACTORY_CACHE_DIR")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    assert user_cache() == tmp_path / "xdg" / "factory"
+    monkeypatch.delenv("XDG_CACHE_HOME")
+    assert user_cache() == Path.home() / ".cache" / "factory"

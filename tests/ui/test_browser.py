@@ -46,6 +46,7 @@ TINY_RUN = {
     "teacher": {"max_tokens": 40},
     "synthesis": {"candidates_per_target": 2, "examples_in_prompt": 2},
     "student": {"max_steps": 2, "batch_size": 2, "max_length": 64, "eval_documents": 8},
+    "checks": {"fluency_rows": 50, "fluency_max_tokens": 40},  # the fewest reference rows
 }
 SERVER_START_S = 180
 SHARD_TIMEOUT_S = 300

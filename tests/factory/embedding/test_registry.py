@@ -31,6 +31,14 @@ def test_default_config_builds_the_default_model_lazily() -> None:
     assert emb._model is None  # nothing loaded until first use
 
 
+def test_batch_size_defaults_to_short_batches_on_cpu_and_64_per_request() -> None:
+    local = create_embedder(EmbeddingConfig(device="cpu"))
+    assert local.batch_size == SentenceTransformerEmbedder.cpu_batch_size == 16
+    assert create_embedder(EmbeddingConfig(device="cpu", batch_size=48)).batch_size == 48
+    remote = EmbeddingConfig(backend="openai", base_url="http://127.0.0.1:9/v1", model="m")
+    assert create_embedder(remote).batch_size == 64
+
+
 def test_packaged_models_resolve() -> None:
     folder = default_embedder_path()
     assert (folder / "model.safetensors").is_file()

@@ -175,10 +175,10 @@ def test_twenty_percent_faults_end_with_the_same_samples(
 ) -> None:
     rates = FaultRates.uniform(0.2)
     with (
-        FaultProxy(server.base_url, rates, seed=5, hang_s=22.0, retry_after_s=0.2) as proxy,
+        FaultProxy(server.base_url, rates, seed=5, hang_s=10.0, retry_after_s=0.2) as proxy,
         ResponseCache(tmp_path / "cache.sqlite") as cache,
     ):
-        teacher = OpenAIChatTeacher(proxy.base_url, "smollm2", weights_path=bank.gguf, timeout_s=20)
+        teacher = OpenAIChatTeacher(proxy.base_url, "smollm2", weights_path=bank.gguf, timeout_s=8)
         teacher.max_tries, teacher.backoff_s = 8, 0.05
         faulted = _run(bank, teacher, minilm, cache)
         counts = proxy.counts

@@ -1,0 +1,80 @@
+"""`TeacherPool`: one request at a time per server, a lane keeps a block on one server."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+
+from factory.errors import ConfigError
+from factory.teacher.base import ChatRequest, Completion, Messages, Teacher
+from factory.teacher.pool import TeacherPool
+
+
+class _Server(Teacher):
+    """Answers with its own name after a short wait; counts requests in flight."""
+
+    def __init__(self, name: str, weights: str = "w") -> None:
+        self.name, self.weights = name, weights
+        self.in_flight = self.most_in_flight = 0
+
+    def complete(
+        self, messages: Messages, *, temperature: float, top_p: float, max_tokens: int, seed: int
+    ) -> Completion:
+        return Completion(self.name, 1, 1, "stop")
+
+    @property
+    def fingerprint(self) -> str:
+        return self.weights
+
+    def fingerprint_info(self) -> dict[str, Any]:
+        return {"fingerprint": self.weights}
+
+    async def acomplete(self, request: ChatRequest, client: Any) -> Completion:
+        self.in_flight += 1
+        self.most_in_flight = max(self.most_in_flight, self.in_flight)
+        await asyncio.sleep(0.01)
+        self.in_flight -= 1
+        return Completion(self.name, 1, 1, "stop")
+
+
+REQUEST = ChatRequest([{"role": "user", "content": "hi"}], 0.8, 0.95, 8, 0)
+
+
+def test_a_lane_keeps_its_requests_on_one_server_and_lanes_do_not_share() -> None:
+    servers = [_Server("a"), _Server("b")]
+    pool = TeacherPool(servers)
+
+    async def block() -> set[str]:
+        async with pool.lane():
+            answers = await asyncio.gather(*[pool.acomplete(REQUEST, None) for _ in range(3)])
+        return {a.text for a in answers}
+
+    async def main() -> list[set[str]]:
+        return list(await asyncio.gather(block(), block()))
+
+    first, second = asyncio.run(main())
+    assert len(first) == len(second) == 1
+    assert first | second == {"a", "b"}
+
+
+def test_requests_outside_a_lane_use_every_server_one_at_a_time() -> None:
+    servers = [_Server("a"), _Server("b")]
+    pool = TeacherPool(servers)
+
+    async def main() -> list[Completion]:
+        return list(await asyncio.gather(*[pool.acomplete(REQUEST, None) for _ in range(10)]))
+
+    answers = asyncio.run(main())
+    assert {a.text for a in answers} == {"a", "b"}
+    assert [s.most_in_flight for s in servers] == [1, 1]
+    assert pool.lanes == pool.max_workers == 2
+    assert pool.fingerprint_info() == {"fingerprint": "w", "servers": 2}
+
+
+def test_a_pool_serves_one_model() -> None:
+    with pytest.raises(ConfigError, match="one model"):
+        TeacherPool([_Server("a", "w1"), _Server("b", "w2")])
+    with pytest.raises(ConfigError, match="at least one"):
+        TeacherPool([])
