@@ -2,11 +2,11 @@
 
 llama-cpp-python's server decodes one request at a time, and part of each step (sampling under
 the JSON grammar) runs on one thread, so one server with 2 threads leaves a core idle. Two
-servers with one thread each answered the same 36 requests 1.49x faster on 2 cores, with the
-same answers (an answer depends only on the request; `factory.llama_server`). The pool hands
-each server to one caller at a time: `lane()` holds a server for a block of requests (a target's
-candidates, which then share the server's prompt cache); a request outside a lane takes
-whichever server is free.
+servers with one thread each answered the same 36 requests 1.61x faster on 2 cores, with the
+same answers (`benchmarks/teacher_servers.py`; an answer depends only on the request, see
+`factory.llama_server`). The pool hands each server to one caller at a time: `lane()` holds a
+server for a block of requests (a target's candidates, which then share the server's prompt
+cache); a request outside a lane takes whichever server is free.
 
 Example:
     >>> pool = TeacherPool([teacher_a, teacher_b])  # doctest: +SKIP
