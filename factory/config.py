@@ -446,8 +446,9 @@ class TeacherConfig(StrictModel):
     servers: int = Field(
         2,
         ge=1,
-        description="llama-cpp only: servers started, each with n_threads / servers threads and "
-        "one request at a time; a target's candidates go to one of them. Two 1-thread servers "
+        description="llama-cpp only: servers started (at most n_threads), each with n_threads "
+        "// servers threads and one request at a time; a target's candidates go to one of them. "
+        "Two 1-thread servers "
         "answered 1.61x faster than one 2-thread server on 2 cores, with the same answers.",
     )
     n_ctx: int = Field(2048, ge=256, description="llama-cpp only: context window in tokens.")

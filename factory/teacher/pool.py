@@ -28,7 +28,7 @@ from factory.teacher.base import ChatRequest, Completion, Messages, Teacher
 
 __all__ = ["TeacherPool"]
 
-_HELD: contextvars.ContextVar[tuple[int, Teacher] | None] = contextvars.ContextVar(
+_HELD: contextvars.ContextVar[tuple[TeacherPool, Teacher] | None] = contextvars.ContextVar(
     "factory_teacher_lane", default=None
 )
 
@@ -78,11 +78,11 @@ class TeacherPool(Teacher):
     @contextlib.asynccontextmanager
     async def lane(self) -> AsyncIterator[None]:
         """Hold one free server for the requests made inside the block (nested: the same)."""
-        if _HELD.get() is not None:
+        if self._held() is not None:
             yield
             return
         index = await self._queue().get()
-        token = _HELD.set((index, self.members[index]))
+        token = _HELD.set((self, self.members[index]))
         try:
             yield
         finally:
@@ -91,13 +91,17 @@ class TeacherPool(Teacher):
 
     async def acomplete(self, request: ChatRequest, client: Any) -> Completion:
         """Answer on the server held by the caller's lane, else on the next free server."""
-        held = _HELD.get()
-        if held is not None:
-            return await held[1].acomplete(request, client)
+        if (member := self._held()) is not None:
+            return await member.acomplete(request, client)
         async with self.lane():
-            held = _HELD.get()
-            assert held is not None
-            return await held[1].acomplete(request, client)
+            member = self._held()
+            assert member is not None
+            return await member.acomplete(request, client)
+
+    def _held(self) -> Teacher | None:
+        """The member this pool lent to the current task's lane, if any."""
+        held = _HELD.get()
+        return held[1] if held is not None and held[0] is self else None
 
     def _queue(self) -> asyncio.Queue[int]:
         loop = asyncio.get_running_loop()

@@ -78,3 +78,13 @@ def test_a_pool_serves_one_model() -> None:
         TeacherPool([_Server("a", "w1"), _Server("b", "w2")])
     with pytest.raises(ConfigError, match="at least one"):
         TeacherPool([])
+
+
+def test_a_lane_of_one_pool_does_not_steer_another() -> None:
+    first, second = TeacherPool([_Server("a1")]), TeacherPool([_Server("b1")])
+
+    async def main() -> str:
+        async with first.lane():
+            return (await second.acomplete(REQUEST, None)).text
+
+    assert asyncio.run(main()) == "b1"

@@ -39,11 +39,15 @@ def _use_then_fail(cfg: TeacherConfig, gguf: Path, log_dir: Path, seen: list[int
         raise RuntimeError("boom")  # the server must stop on an exception too
 
 
-def test_llama_cpp_teacher_is_seeded_verifiable_and_stopped(tmp_path: Path) -> None:
+@pytest.fixture(scope="module")
+def gguf() -> Path:
     try:
-        gguf = smollm2_gguf_path()
+        return smollm2_gguf_path()
     except Exception as exc:  # BackendError with the install hint
         pytest.skip(f"SmolLM2 GGUF unavailable: {exc}")
+
+
+def test_llama_cpp_teacher_is_seeded_verifiable_and_stopped(gguf: Path, tmp_path: Path) -> None:
     ports: list[int] = []
     with pytest.raises(RuntimeError, match="boom"):
         _use_then_fail(TeacherConfig(), gguf, tmp_path, ports)
@@ -53,11 +57,7 @@ def test_llama_cpp_teacher_is_seeded_verifiable_and_stopped(tmp_path: Path) -> N
     assert logs <= {p.name for p in tmp_path.iterdir()}
 
 
-def test_one_server_is_the_teacher_itself(tmp_path: Path) -> None:
-    try:
-        gguf = smollm2_gguf_path()
-    except Exception as exc:  # BackendError with the install hint
-        pytest.skip(f"SmolLM2 GGUF unavailable: {exc}")
+def test_one_server_is_the_teacher_itself(gguf: Path, tmp_path: Path) -> None:
     ports: list[int] = []
     with pytest.raises(RuntimeError, match="boom"):
         _use_then_fail(TeacherConfig(servers=1), gguf, tmp_path, ports)
