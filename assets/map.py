@@ -12,8 +12,8 @@ from assets.metadata import markdown_table, table_metadata
 from assets.metadata_images import image_metadata
 from assets.resources import FactoryResource
 from factory.hashing import fingerprint, frame_fingerprint
-from factory.mapping.build import MapResult
 from factory.mapping.pictures import MapPictures
+from factory.mapping.stored import MapTables
 from factory.schemas import CLUSTERS, SEMANTIC_MAP
 
 __all__ = ["MAP_CODE_VERSION", "semantic_map_and_clusters"]
@@ -42,7 +42,9 @@ def semantic_map_and_clusters(
     document_embeddings: pl.DataFrame,
 ) -> Iterator[dg.Output]:
     """Project, cluster and describe the embedding space."""
-    from factory.mapping import build_map_from_tables, write_map_pictures
+    from factory.mapping import write_map_pictures
+    from factory.mapping.stored import map_tables
+    from factory.reuse import ResultStore
 
     config = factory.config
     inputs = ["corpus_documents", "document_embeddings"]
@@ -52,9 +54,6 @@ def semantic_map_and_clusters(
             context.log.info(f"map: step {done}/{total}")
             console.progress("semantic_map", done, total, "steps")
 
-        result = build_map_from_tables(
-            corpus_documents, document_embeddings, config.map, config.gaps.k, progress
-        )
         params = config.map.model_dump(mode="json") | {"k": config.gaps.k}
         step.params = params
         base = fingerprint(
@@ -62,12 +61,17 @@ def semantic_map_and_clusters(
             params,
             frame_fingerprint(document_embeddings, ["doc_id", "split", "model_fingerprint"]),
         )
+        store = ResultStore(factory.home.cache, "map")
+        result = map_tables(
+            corpus_documents, document_embeddings, config.map, config.gaps.k, store, base, progress
+        )
         map_version = fingerprint(base, "semantic_map")
         clusters_version = fingerprint(base, "clusters")
         step.output("semantic_map", result.semantic_map, SEMANTIC_MAP, map_version)
         step.output("clusters", result.clusters, CLUSTERS, clusters_version)
         title = f"{corpus_documents.height} documents, {result.clusters.height} clusters"
         step.summary = f"{title}, noise share {result.noise_share:.0%}"
+        step.summary += " (reused)" if result.reused else ""
         pictures = write_map_pictures(
             result.semantic_map,
             result.clusters,
@@ -77,9 +81,10 @@ def semantic_map_and_clusters(
             "semantic_map",
             title,
         )
+    timings = ", ".join(f"{k} {v:.1f}s" for k, v in result.timings.items())
     context.log.info(
         f"{result.clusters.height} clusters, noise share {result.noise_share:.1%}, "
-        f"timings {', '.join(f'{k} {v:.1f}s' for k, v in result.timings.items())}"
+        + (f"timings {timings}" if timings else "reused: inputs and settings unchanged")
     )
     yield dg.Output(
         result.semantic_map,
@@ -95,7 +100,7 @@ def semantic_map_and_clusters(
     )
 
 
-def _map_metadata(result: MapResult, pictures: MapPictures) -> dict[str, Any]:
+def _map_metadata(result: MapTables, pictures: MapPictures) -> dict[str, Any]:
     return {
         **table_metadata(result.semantic_map, SEMANTIC_MAP),
         **image_metadata(pictures.png, "semantic map"),
@@ -103,10 +108,11 @@ def _map_metadata(result: MapResult, pictures: MapPictures) -> dict[str, Any]:
         "noise_share": round(result.noise_share, 4),
         "clusters": result.clusters.height,
         "map_params": dg.MetadataValue.json(result.params),
+        "reused": result.reused,
     }
 
 
-def _clusters_metadata(result: MapResult) -> dict[str, Any]:
+def _clusters_metadata(result: MapTables) -> dict[str, Any]:
     top = result.clusters.sort("size", descending=True)
     return {
         **table_metadata(result.clusters, CLUSTERS),

@@ -113,39 +113,19 @@ def synthetic_samples_and_rejects(
     document_embeddings: pl.DataFrame,
 ) -> Iterator[dg.Output]:
     """Realize the plan with the teacher (cached, budgeted), verify, filter, keep the best."""
-    from checks.pipeline import filter_synthetic
     from factory.embedding import shared_embedder
-    from factory.synthesis import TrainSet, synthesis_params, synthesize_cached, targets_from_frame
+    from factory.synthesis import synthesis_params
 
     config = factory.config
     inputs = ["synthesis_plan", "corpus_documents", "document_embeddings"]
     step_name = "synthetic_samples"
     with lineage_step(context, factory, step_name, SYNTHESIS_CODE_VERSION, inputs) as step:
-        train = TrainSet.from_tables(corpus_documents, document_embeddings, config.task.kind)
         embedder = shared_embedder(config.embedding)
-        targets = targets_from_frame(synthesis_plan)
-
-        def progress(done: int, total: int) -> None:
-            if done == total or done % max(1, total // 20) == 0:
-                context.log.info(f"synthesis: {done}/{total} targets realized")
-            console.progress("synthetic_samples", done, total, "targets")
-
-        try:
-            result = synthesize_cached(
-                targets,
-                train,
-                embedder,
-                teacher.teacher if targets else None,
-                config,
-                context.run.run_id,
-                progress=progress,
-            )
-        finally:
-            teacher.release()
-        teacher_fp = str(result.stats["teacher_fingerprint"])
-        accepted, rejects = filter_synthetic(
-            result, corpus_documents, document_embeddings, config, embedder
-        )
+        accepted, rejects, stats, reused = _realized(
+            context, factory, teacher, embedder, synthesis_plan, corpus_documents,
+            document_embeddings,
+        )  # fmt: skip
+        teacher_fp = str(stats["teacher_fingerprint"])
         step.params = synthesis_params(config)
         step.models = {"teacher": teacher_fp, "embedder": embedder.fingerprint}
         content = ["sample_id", "text", "label", "answer", "gap_id"]
@@ -157,14 +137,15 @@ def synthetic_samples_and_rejects(
         )
         step.output("synthetic_samples", accepted, SYNTHETIC_SAMPLES, samples_version)
         step.output("synthetic_rejects", rejects, SYNTHETIC_REJECTS, rejects_version)
-        step.summary = _summary(accepted, rejects, len(targets), result.stats)
-    stats = result.stats
-    _log_summary(context.log, accepted, rejects, len(targets), stats)
+        targets = synthesis_plan.height
+        step.summary = _summary(accepted, rejects, targets, None if reused else stats)
+    _log_summary(context.log, accepted, rejects, targets, stats, reused)
     yield dg.Output(
         accepted,
         "synthetic_samples",
         data_version=dg.DataVersion(samples_version),
-        metadata=_samples_metadata(accepted, rejects, stats, len(targets), current_round(context)),
+        metadata=_samples_metadata(accepted, rejects, stats, targets, current_round(context))
+        | {"reused": reused},
     )
     yield dg.Output(
         rejects,
@@ -174,24 +155,117 @@ def synthetic_samples_and_rejects(
     )
 
 
+def _realized(
+    context: dg.AssetExecutionContext,
+    factory: FactoryResource,
+    teacher: TeacherResource,
+    embedder: Any,
+    plan: pl.DataFrame,
+    corpus_documents: pl.DataFrame,
+    document_embeddings: pl.DataFrame,
+) -> tuple[pl.DataFrame, pl.DataFrame, dict[str, Any], bool]:
+    """(accepted, rejects, stats, reused): the stored result of the same inputs, settings and
+    teacher (nothing started, nothing embedded), else the plan realized by the teacher and
+    filtered, then stored when the run was complete."""
+    from checks.pipeline import filter_synthetic
+    from factory.reuse import ResultStore
+    from factory.synthesis import TrainSet, synthesize_cached, targets_from_frame
+
+    config = factory.config
+    key = _reuse_key(config, teacher, embedder, plan, corpus_documents, document_embeddings)
+    store = ResultStore(factory.home.cache, "synthesis")
+    stored = store.load(key) if key is not None else None
+    if stored is not None and {"samples", "rejects"} <= stored.frames.keys():
+        context.log.info("inputs, settings and teacher unchanged: reusing the stored result")
+        this_run = {"calls": 0, "cache_hits": 0, "prompt_tokens": 0, "completion_tokens": 0}
+        stats = {**stored.facts["stats"], **this_run}
+        return stored.frames["samples"], stored.frames["rejects"], stats, True
+    train = TrainSet.from_tables(corpus_documents, document_embeddings, config.task.kind)
+    targets = targets_from_frame(plan)
+
+    def progress(done: int, total: int) -> None:
+        if done == total or done % max(1, total // 20) == 0:
+            context.log.info(f"synthesis: {done}/{total} targets realized")
+        console.progress("synthetic_samples", done, total, "targets")
+
+    try:
+        result = synthesize_cached(
+            targets,
+            train,
+            embedder,
+            teacher.teacher if targets else None,
+            config,
+            context.run.run_id,
+            progress=progress,
+        )
+    finally:
+        teacher.release()
+    stats: dict[str, Any] = _plain(result.stats)  # type: ignore[assignment]
+    accepted, rejects = filter_synthetic(
+        result, corpus_documents, document_embeddings, config, embedder
+    )
+    if key is not None and _complete(stats):
+        store.save(key, {"samples": accepted, "rejects": rejects}, {"stats": stats})
+    return accepted, rejects, stats, False
+
+
+def _reuse_key(
+    config: Any,
+    teacher: TeacherResource,
+    embedder: Any,
+    plan: pl.DataFrame,
+    corpus_documents: pl.DataFrame,
+    document_embeddings: pl.DataFrame,
+) -> str | None:
+    """Everything a synthesis result depends on, as one key; None (never reused) with
+    `synthesis.cache` off, or when the teacher is known only by asking its server (an API)."""
+    from factory.synthesis import synthesis_params
+
+    teacher_fp = teacher.offline_fingerprint if config.synthesis.cache else None
+    if teacher_fp is None:
+        return None
+    corpus_columns = [c for c in ("doc_id", "split", "label", "answer") if c in corpus_documents]
+    return fingerprint(
+        SYNTHESIS_CODE_VERSION,
+        synthesis_params(config),
+        config.task.kind,
+        teacher_fp,
+        embedder.fingerprint,
+        frame_fingerprint(plan, plan.columns),
+        frame_fingerprint(corpus_documents, corpus_columns),
+        frame_fingerprint(document_embeddings, ["doc_id", "model_fingerprint"]),
+    )[:32]
+
+
+def _complete(stats: dict[str, Any]) -> bool:
+    """Whether a run's result is worth keeping: no call failed, none went over the budget, the
+    run was not stopped (a later run may do better)."""
+    return not (stats.get("stopped") or stats.get("failed_calls") or stats.get("over_budget_calls"))
+
+
 def _log_summary(
     log: dg.DagsterLogManager,
     accepted: pl.DataFrame,
     rejects: pl.DataFrame,
     targets: int,
     stats: dict[str, Any],
+    reused: bool,
 ) -> None:
-    if stats.get("stopped"):
+    if stats.get("stopped") and not reused:
         log.warning(f"synthesis stopped early: {stats['stopped']}")
-    log.info(_summary(accepted, rejects, targets, stats))
+    log.info(_summary(accepted, rejects, targets, None if reused else stats))
 
 
 def _summary(
-    accepted: pl.DataFrame, rejects: pl.DataFrame, targets: int, stats: dict[str, Any]
+    accepted: pl.DataFrame, rejects: pl.DataFrame, targets: int, stats: dict[str, Any] | None
 ) -> str:
+    """The layer's figures; `stats` None for a reused result (no teacher call this run)."""
+    head = f"{accepted.height} accepted, {rejects.height} rejected of {targets} targets"
+    if stats is None:
+        return f"{head} (reused: no teacher call)"
     return (
-        f"{accepted.height} accepted, {rejects.height} rejected of {targets} targets; "
-        f"{stats.get('calls', 0)} teacher calls, {stats.get('cache_hits', 0)} from the cache"
+        f"{head}; {stats.get('calls', 0)} teacher calls, "
+        f"{stats.get('cache_hits', 0)} from the cache"
     )
 
 

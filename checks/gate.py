@@ -13,6 +13,7 @@ Example:
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -48,7 +49,8 @@ def blocking_checks(config: ChecksConfig) -> tuple[str, ...]:
 def embedded_eval_sets(
     specs: Sequence[str], tools: QualityTools, base_dir: Path | None = None
 ) -> list[EmbeddedEvalSet]:
-    """Each declared evaluation set with its vectors (embedded once per process and model)."""
+    """Each declared evaluation set with its vectors, embedded once per process and model, and
+    kept in `tools.cache_dir/eval-sets` (when set) for the next process."""
     out = []
     fingerprint = str(getattr(tools.embedder, "fingerprint", ""))
     for spec in specs:
@@ -57,11 +59,35 @@ def embedded_eval_sets(
         with _EVAL_LOCK:
             cached = _EVAL_CACHE.get(key)
         if cached is None or cached[0] != eval_set:
-            cached = (eval_set, tools.embed(list(eval_set.texts)))
+            cached = (eval_set, _stored_vectors(eval_set, tools, fingerprint))
             with _EVAL_LOCK:
                 _EVAL_CACHE[key] = cached
         out.append(cached)
     return out
+
+
+def _stored_vectors(eval_set: EvalSet, tools: QualityTools, model: str) -> np.ndarray:
+    """The vectors of `eval_set`'s texts: read from the cache folder when stored for the same
+    texts and model (an unfingerprinted model is never stored), else embedded and stored."""
+    from factory.hashing import fingerprint
+
+    texts = list(eval_set.texts)
+    if tools.cache_dir is None or not model:
+        return tools.embed(texts)
+    path = Path(tools.cache_dir) / "eval-sets" / f"{fingerprint(model, texts)[:24]}.npy"
+    if path.is_file():
+        try:
+            stored = np.load(path, allow_pickle=False)
+        except (OSError, ValueError):
+            stored = None
+        if stored is not None and stored.shape[0] == len(texts):
+            return stored.astype(np.float32, copy=False)
+    vectors = tools.embed(texts)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(f".{os.getpid()}.tmp.npy")
+    np.save(tmp, vectors, allow_pickle=False)
+    os.replace(tmp, path)
+    return vectors
 
 
 class QualityGate:

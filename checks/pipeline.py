@@ -105,7 +105,8 @@ def filter_synthetic(
     corpus, the declared evaluation sets and the corpus's language), its rejects joined by the
     filtered rows, sorted by `sample_id`."""
     corpus_vectors = vectors_for(document_embeddings, corpus_documents["doc_id"].to_list())
-    eval_sets = embedded_eval_sets(config.checks.eval_sets, QualityTools(embedder), config.base_dir)
+    tools = QualityTools.from_config(config, embedder)
+    eval_sets = embedded_eval_sets(config.checks.eval_sets, tools, config.base_dir)
     corpus_texts = set(corpus_documents["text"].to_list())
     reference = reference_from_tables(corpus_documents, document_embeddings)
     accepted, filtered = filter_samples(

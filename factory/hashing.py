@@ -73,7 +73,8 @@ def hash_files(paths: Iterable[Path], root: Path) -> str:
 
 
 def frame_fingerprint(frame: Any, columns: list[str]) -> str:
-    """Content digest of `columns` of a polars frame (vector columns by their float32 bytes)."""
+    """Content digest of `columns` of a polars frame (vector columns by their float32 bytes,
+    list and struct columns by their JSON)."""
     import numpy as np
     import polars as pl
 
@@ -84,6 +85,9 @@ def frame_fingerprint(frame: Any, columns: list[str]) -> str:
         if isinstance(series.dtype, pl.Array):
             h.update(np.ascontiguousarray(series.to_numpy(), dtype=np.float32).tobytes())
             continue
-        values = series.cast(pl.String).fill_null("\x00null").to_list()
+        if isinstance(series.dtype, (pl.List, pl.Struct)):
+            values = [json.dumps(v, sort_keys=True) for v in series.to_list()]
+        else:
+            values = series.cast(pl.String).fill_null("\x00null").to_list()
         h.update("\x1f".join(values).encode("utf-8"))
     return h.hexdigest()

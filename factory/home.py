@@ -9,7 +9,8 @@ Layout::
         provenance/openlineage.jsonl   OpenLineage events (file transport)
         releases/<version>/       signed release folders; <version>.report.png beside each
         keys/release-signing.pem  the local release signing key (and its .pub)
-        cache/                    teacher answers, reference-LM scores
+        cache/                    teacher answers, reference-LM scores, eval-set vectors, reused
+                                  layer results (map/, synthesis/)
         plots/                    the map and gap pictures
         students/                 student checkpoints and base-model evaluations
         quality/                  Great Expectations Data Docs and stored check results

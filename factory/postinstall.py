@@ -39,18 +39,19 @@ def check_teacher() -> None:
 
 
 def warm_numba() -> None:
-    """Import and exercise fast_hdbscan and umap on a tiny random sample."""
+    """Build a map of 300 random vectors: compiles fast_hdbscan's and umap's kernels (the map's
+    own call signatures) into numba's on-disk caches."""
     import numpy as np
 
+    from factory.config import MapConfig
+    from factory.mapping import build_map
+
     rng = np.random.default_rng(0)
-    data = rng.normal(size=(300, 16)).astype(np.float32)
+    vectors = rng.normal(size=(300, 16)).astype(np.float32)
+    ids = [f"warm-{i:03d}" for i in range(len(vectors))]
+    texts = [f"warm-up document {i % 7} number {i}" for i in range(len(vectors))]
     start = time.perf_counter()
-    import fast_hdbscan
-
-    fast_hdbscan.HDBSCAN(min_cluster_size=10).fit(data)
-    import umap
-
-    umap.UMAP(n_components=5, n_neighbors=10, random_state=0).fit_transform(data)
+    build_map(ids, ["train"] * len(ids), vectors, texts, MapConfig())
     print(f"warmed numba caches (fast_hdbscan, umap) in {time.perf_counter() - start:.0f} s")
 
 

@@ -21,7 +21,14 @@ import numpy as np
 
 from factory.errors import BackendError, FactoryError
 
-__all__ = ["FIT_SAMPLE", "SampledReducer", "hashed_sample", "l2_neighbours", "pca"]
+__all__ = [
+    "FIT_SAMPLE",
+    "SampledReducer",
+    "cache_umap_kernels",
+    "hashed_sample",
+    "l2_neighbours",
+    "pca",
+]
 
 FIT_SAMPLE = 5_000
 """Default: above this many documents the reducers are fitted on a hashed sample."""
@@ -151,6 +158,7 @@ class SampledReducer:
         except ImportError as exc:
             msg = "umap-learn is not installed; run `pip install 'factory-data[map]'`"
             raise BackendError(msg) from exc
+        cache_umap_kernels()
         dist, idx = graph
         return umap.UMAP(
             n_components=n_components,
@@ -161,6 +169,36 @@ class SampledReducer:
             n_epochs=epochs,
             precomputed_knn=(idx, dist, None),
         )
+
+
+_UMAP_UNCACHED_KERNELS = {
+    "umap.umap_": ("smooth_knn_dist", "compute_membership_strengths"),
+    "umap.layouts": ("_nb_optimize_layout_euclidean_single_epoch",),
+}
+_umap_kernels_cached = False
+
+
+def cache_umap_kernels() -> None:
+    """Turn on numba's on-disk cache for the umap-learn kernels it compiles without
+    `cache=True`: compiling them cost 5-8 s in every process that builds a map (2 cores), where
+    reading them back takes well under one. Written by hand because umap-learn exposes no
+    switch; where no cache folder is writable, numba compiles them as before."""
+    global _umap_kernels_cached
+    if _umap_kernels_cached:
+        return
+    import importlib
+
+    for module_name, names in _UMAP_UNCACHED_KERNELS.items():
+        module = importlib.import_module(module_name)
+        for name in names:
+            dispatcher = getattr(module, name, None)
+            if dispatcher is None or not hasattr(dispatcher, "enable_caching"):
+                continue  # another umap-learn version: nothing to switch on
+            try:
+                dispatcher.enable_caching()
+            except RuntimeError:  # numba found no writable cache folder
+                continue
+    _umap_kernels_cached = True
 
 
 def _fit_pca(sample: np.ndarray, n_components: int, random_state: int) -> Any:

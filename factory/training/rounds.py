@@ -127,7 +127,9 @@ def evaluate_round_student(
     if checkpoint["backend"] == "classifier":
         student, base = _evaluate_heads(config, home, documents, train, document_embeddings, path)
     else:
-        student, base = _evaluate_llms(config, home, documents, train, path)
+        student, base = _evaluate_llms(
+            config, home, documents, train, path, str(checkpoint["checkpoint_hash"])
+        )
     frame = pl.concat(
         [student.with_columns(model=pl.lit("student")), base.with_columns(model=pl.lit("base"))],
         how="diagonal_relaxed",
@@ -187,7 +189,10 @@ def _evaluate_llms(
     documents: pl.DataFrame,
     train: pl.DataFrame,
     checkpoint: Path,
+    checkpoint_hash: str,
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The student's and the base's per-example results, each cached per (weights, documents,
+    task, labels, max_length): an unchanged checkpoint is not evaluated again."""
     from factory.training.evaluate import evaluate_causal_lm
     from factory.training.loading import load_student
 
@@ -200,12 +205,20 @@ def _evaluate_llms(
         )
 
     documents_version = frame_fingerprint(documents, ["doc_id", "text"])
-    key = fingerprint(
-        EVALUATION_CODE_VERSION, "base", base.fingerprint, kind, labels, documents_version,
-        config.student.max_length,
-    )  # fmt: skip
-    base_rows = _cached(home.students / f"base-{key[:16]}.parquet", lambda: evaluate(None))
-    return evaluate(checkpoint), base_rows
+
+    def key(weights: str) -> str:
+        return fingerprint(
+            EVALUATION_CODE_VERSION, weights, kind, labels, documents_version,
+            config.student.max_length,
+        )[:16]  # fmt: skip
+
+    base_key = key(fingerprint("base", base.fingerprint))
+    base_rows = _cached(home.students / f"base-{base_key}.parquet", lambda: evaluate(None))
+    student_key = key(fingerprint("student", base.fingerprint, checkpoint_hash))
+    student = _cached(
+        home.students / f"evaluation-{student_key}.parquet", lambda: evaluate(checkpoint)
+    )
+    return student, base_rows
 
 
 def _evaluate_heads(
@@ -240,7 +253,7 @@ def _evaluate_heads(
 
 
 def _cached(path: Path, evaluate: Callable[[], pl.DataFrame]) -> pl.DataFrame:
-    """The base model's results, computed once per (base, documents) and kept beside students."""
+    """A model's per-example results, computed once per key and kept beside the students."""
     if path.exists():
         return pl.read_parquet(path)
     frame = evaluate()

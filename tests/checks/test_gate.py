@@ -248,3 +248,35 @@ def test_gx_results_carry_every_applicable_check(
     assert {r["suite_name"] for r in report.gx_results.values()} == {
         f"factory_{f}" for f in ("bias", "coherence", "contamination", "diversity", "privacy")
     }
+
+
+class _CountingEmbedder:
+    """A stand-in embedder that counts the texts it embeds (the cache is what is tested)."""
+
+    fingerprint = "counting-embedder-v1"
+
+    def __init__(self) -> None:
+        self.embedded = 0
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        self.embedded += len(texts)
+        return np.asarray([[len(t), 1.0] for t in texts], dtype=np.float32)
+
+
+def test_eval_set_vectors_are_stored_for_the_next_process(tmp_path: Path) -> None:
+    from checks import gate as gate_module
+
+    spec = tmp_path / "evals.csv"
+    pl.DataFrame({"text": ["first item", "second, longer item"]}).write_csv(spec)
+    embedder = _CountingEmbedder()
+    tools = QualityTools(embedder, cache_dir=tmp_path / "cache")  # type: ignore[arg-type]
+    [(_, first)] = gate_module.embedded_eval_sets([str(spec)], tools)
+    gate_module._EVAL_CACHE.clear()  # a new process: only the folder remembers
+    [(_, again)] = gate_module.embedded_eval_sets([str(spec)], tools)
+    assert embedder.embedded == 2
+    np.testing.assert_array_equal(again, first)
+    pl.DataFrame({"text": ["first item", "a changed item"]}).write_csv(spec)
+    gate_module._EVAL_CACHE.clear()
+    [(_, changed)] = gate_module.embedded_eval_sets([str(spec)], tools)
+    assert embedder.embedded == 4
+    assert changed[1, 0] == len("a changed item")

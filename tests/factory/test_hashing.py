@@ -31,3 +31,11 @@ def test_frame_fingerprint_follows_content() -> None:
     b = a.with_columns(pl.Series("id", ["x", "z"]))
     assert frame_fingerprint(a, ["id", "v"]) == frame_fingerprint(a.clone(), ["id", "v"])
     assert frame_fingerprint(a, ["id", "v"]) != frame_fingerprint(b, ["id", "v"])
+
+
+def test_frame_fingerprint_reads_list_columns_by_value() -> None:
+    frame = pl.DataFrame({"ids": [["a", "b"], []], "step": [[0.5], None]})
+    same = pl.DataFrame({"ids": [["a", "b"], []], "step": [[0.5], None]})
+    other = pl.DataFrame({"ids": [["a", "c"], []], "step": [[0.5], None]})
+    assert frame_fingerprint(frame, ["ids", "step"]) == frame_fingerprint(same, ["ids", "step"])
+    assert frame_fingerprint(frame, ["ids"]) != frame_fingerprint(other, ["ids"])

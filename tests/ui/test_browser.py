@@ -44,7 +44,7 @@ TINY_RUN = {
     "map": {"n_neighbors": 10},
     "gaps": {"max_gaps": 3, "total_budget": 3, "anchors_per_gap": 3},
     "teacher": {"max_tokens": 40},
-    "synthesis": {"candidates_per_target": 2, "examples_in_prompt": 2},
+    "synthesis": {"candidates_per_target": 2, "examples_in_prompt": 2, "correction_rounds": 0},
     "student": {"max_steps": 2, "batch_size": 2, "max_length": 64, "eval_documents": 8},
     "checks": {"fluency_rows": 50, "fluency_max_tokens": 40},  # the fewest reference rows
 }
@@ -139,6 +139,21 @@ def _wait_for_sensor_ingest(home: Path, shards: set[str]) -> None:
     pytest.fail(f"the shard sensor's ingest runs of {shards} did not finish in {SHARD_TIMEOUT_S} s")
 
 
+def _wait_for_run(home: Path, run_id: str) -> None:
+    """Until run `run_id` has finished (any outcome; the page then says which)."""
+    import dagster as dg
+
+    deadline = time.monotonic() + RUN_TIMEOUT_S
+    while time.monotonic() < deadline:
+        with dg.DagsterInstance.from_config(str(home)) as instance:
+            run = instance.get_run_by_id(run_id)
+            assert run is not None, f"no run {run_id} in the instance"
+            if run.is_finished:
+                return
+        time.sleep(3)
+    pytest.fail(f"run {run_id} did not finish in {RUN_TIMEOUT_S} s")
+
+
 def _drop_shard(inbox: Path, name: str) -> None:
     """A JSONL file of 12 stdlib docstrings beyond the corpus's 80-document cut, written whole
     and then renamed into the watched folder (the sensor never sees half a file)."""
@@ -210,10 +225,16 @@ def test_materialize_all_from_the_ui_shows_checks_and_the_map(dagster_ui: Dagste
 
             page.get_by_role("link", name="View", exact=True).click()
             expect(page).to_have_url(re.compile(r"/runs/[0-9a-f-]+"))
+            run_url = page.url
+            # A run page streams its event log: on 2 cores, rendering it live slowed the run
+            # itself 2-5x. Wait on the instance with a blank page, then look at the run.
+            page.goto("about:blank")
+            _wait_for_run(dagster_ui.home, run_url.rsplit("/", 1)[-1].split("?")[0])
+            page.goto(run_url)
             status = page.get_by_text("Success", exact=True).or_(
                 page.get_by_text("Failure", exact=True)
             )
-            expect(status.first).to_be_visible(timeout=RUN_TIMEOUT_S * 1000)
+            expect(status.first).to_be_visible()
             shot(page, "run")
             assert page.get_by_text("Success", exact=True).first.is_visible(), (
                 f"the run failed; see {dagster_ui.log} and {shots[-1]}"

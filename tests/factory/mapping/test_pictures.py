@@ -52,3 +52,30 @@ def test_both_pictures_are_written_under_the_stem(
     assert planted.texts[0] in page  # hover texts come from the documents
     titled = write_map_pictures(sm, clusters, documents, None, folder, "other", "png", "page")
     assert "page" in titled.html.read_text(encoding="utf-8")
+
+
+def test_a_stored_map_is_reused_for_the_same_key_only(
+    tmp_path: Path, planted: Planted, planted_map: MapResult
+) -> None:
+    from factory.mapping.stored import map_tables
+    from factory.reuse import ResultStore
+
+    documents, embeddings = _tables(planted)
+    store = ResultStore(tmp_path, "map")
+    first = map_tables(documents, embeddings, MapConfig(), 10, store, "key-1")
+    assert not first.reused
+    assert first.semantic_map.equals(planted_map.semantic_map)
+    steps: list[int] = []
+    again = map_tables(
+        documents, embeddings, MapConfig(), 10, store, "key-1", lambda d, _: steps.append(d)
+    )
+    assert again.reused
+    assert steps == []
+    assert again.semantic_map.equals(first.semantic_map)
+    assert again.clusters.equals(first.clusters)
+    assert (again.noise_share, again.params) == (first.noise_share, first.params)
+    other = map_tables(
+        documents, embeddings, MapConfig(), 10, store, "key-2", lambda d, _: steps.append(d)
+    )
+    assert not other.reused
+    assert steps
