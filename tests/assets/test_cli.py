@@ -40,7 +40,7 @@ def test_dry_run_plans_synthesis_without_calling_the_teacher(tmp_path: Path) -> 
     config = tmp_path / "factory.yaml"
     small = {
         "home": "proj",
-        "ingest": {"max_documents": 200},
+        "ingest": {"max_documents": 100},
         "map": {"n_neighbors": 10},
         "gaps": {"max_gaps": 4, "total_budget": 6},
         "synthesis": {"max_run_tokens": 1000},

@@ -34,7 +34,10 @@ def files(banking77_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> dict
     pl.concat([samples, leaked]).write_csv(root / "leaked.csv")
     (root / "factory.yaml").write_text(
         yaml.safe_dump(
-            {"home": "proj", "checks": {"eval_sets": ["humaneval"], "reference_rows": 200}}
+            {
+                "home": "proj",
+                "checks": {"eval_sets": ["humaneval"], "reference_rows": 200, "fluency_rows": 50},
+            }
         )
     )
     return {p.stem: p for p in root.iterdir()}

@@ -1,8 +1,10 @@
 """The whole graph, end to end, with the real models on small slices (one run per corpus).
 
 Each corpus is materialized once per test session through `dg.materialize` on a persistent
-instance; the tests below read what that run wrote. banking77 also runs a second failure-loop
-round on the same instance.
+instance; the tests below read what that run wrote. The stdlib corpus runs the embedded teacher
+(llama.cpp behind the pool) with correction rounds. banking77 reaches a llama.cpp server as an
+API teacher, with secrets planted in its environment and URL that no artifact may hold, and also
+runs a second failure-loop round on the same instance.
 """
 
 from __future__ import annotations
@@ -11,6 +13,8 @@ import json
 import re
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -85,8 +89,48 @@ def stdlib_run(tmp_path_factory: pytest.TempPathFactory) -> PipelineRun:
     return _materialize(tmp_path_factory.mktemp("e2e-stdlib"), config)
 
 
+PLANTED = {
+    "HF_TOKEN": "hf_PlantedFakeToken4f9c2e7a1b3d5f6e8a0c2e4b6d8f0a1c",
+    "FACTORY_PLANTED_KEY": "sk-planted-7d3e9a1c5b2f4e6a8c0d2f4b6e8a0c1d",
+}
+PLANTED_IN_URL = ("Pl4ntedUrlPassw0rd5e1f", "Pl4ntedQueryKey3c8b9d")
+"""A `user:password@` and an `?api_key=` in the teacher's base_url: only factory.yaml holds them."""
+
+
 @pytest.fixture(scope="session")
-def banking_run(tmp_path_factory: pytest.TempPathFactory, banking77_dir: Path) -> PipelineRun:
+def planted_teacher(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, object]]:
+    """banking77's teacher: a llama.cpp server on 127.0.0.1 reached as an API (backend
+    `openai`), with a real API key sent from the environment and a password and a query key in
+    its URL; its logs live outside the run's folder."""
+    from factory.models import smollm2_gguf_path
+    from factory.serving import LlamaServer
+
+    logs = tmp_path_factory.mktemp("planted-server-logs")
+    with LlamaServer(smollm2_gguf_path(), log_dir=logs, n_threads=2) as server:
+        password, query_key = PLANTED_IN_URL
+        base_url = server.base_url.replace("://", f"://planted:{password}@")
+        yield {"backend": "openai", "base_url": f"{base_url}?api_key={query_key}",
+               "model": "smollm2", "api_key_env": "FACTORY_PLANTED_KEY",
+               "max_tokens": 40}  # fmt: skip
+
+
+@contextmanager
+def _planted_environment() -> Iterator[None]:
+    """An HF token and the teacher's API key in the environment, as a user's shell has them."""
+    with pytest.MonkeyPatch.context() as env:
+        for name, value in PLANTED.items():
+            env.setenv(name, value)
+        yield
+
+
+@pytest.fixture(scope="session")
+def banking_run(
+    tmp_path_factory: pytest.TempPathFactory,
+    banking77_dir: Path,
+    planted_teacher: dict[str, object],
+) -> PipelineRun:
+    """banking77 through the planted teacher (see `test_a_planted_token_appears_in_no_artifact_
+    log_or_metadata`); its correction rounds are left to the stdlib run."""
     root = tmp_path_factory.mktemp("e2e-banking77")
     lines = (banking77_dir / "train.csv").read_text(encoding="utf-8").splitlines(keepends=True)
     rows = [lines[0], *lines[1::25]]  # every 25th row: ~400 rows over all 77 intents
@@ -98,14 +142,18 @@ def banking_run(tmp_path_factory: pytest.TempPathFactory, banking77_dir: Path) -
         "fields": {"category": "label"},
         "license": "CC-BY-4.0",
     }
-    config = {"home": "home", "task": {"kind": "classification"}, "sources": [source], **SMALL_RUN}
-    return _materialize(root, config)
+    synthesis = {**SMALL_RUN["synthesis"], "correction_rounds": 0}  # type: ignore[dict-item]
+    config = {"home": "home", "task": {"kind": "classification"}, "sources": [source],
+              **SMALL_RUN, "teacher": planted_teacher, "synthesis": synthesis}  # fmt: skip
+    with _planted_environment():
+        return _materialize(root, config)
 
 
 @pytest.fixture(scope="session")
 def banking_round2(banking_run: PipelineRun) -> PipelineRun:
     """Round 2 on banking77: gaps from round 1's validation failures, adversarial samples."""
-    return _materialize(banking_run.home.parent, banking_run.config, round_number=2)
+    with _planted_environment():
+        return _materialize(banking_run.home.parent, banking_run.config, round_number=2)
 
 
 RUNS = ["stdlib_run", "banking_run"]
@@ -548,51 +596,21 @@ def test_release_exclude_rebuilds_without_a_document_and_records_it(
     assert verified.returncode == 0, verified.stderr
 
 
-PLANTED = {
-    "HF_TOKEN": "hf_PlantedFakeToken4f9c2e7a1b3d5f6e8a0c2e4b6d8f0a1c",
-    "FACTORY_PLANTED_KEY": "sk-planted-7d3e9a1c5b2f4e6a8c0d2f4b6e8a0c1d",
-}
-PLANTED_IN_URL = ("Pl4ntedUrlPassw0rd5e1f", "Pl4ntedQueryKey3c8b9d")
-"""A `user:password@` and an `?api_key=` in the teacher's base_url: only factory.yaml holds them."""
-
-
 def test_a_planted_token_appears_in_no_artifact_log_or_metadata(
-    tmp_path_factory: pytest.TempPathFactory, banking77_dir: Path
+    banking_run: PipelineRun, banking_round2: PipelineRun
 ) -> None:
-    """A whole run with an HF token in the environment, a teacher API key it really sends (to a
-    llama.cpp server on 127.0.0.1) and a password and a query key in the teacher's base_url: none
-    reaches a file (but the config itself), the event log or metadata."""
-    from factory.models import smollm2_gguf_path
-    from factory.serving import LlamaServer
-
-    root = tmp_path_factory.mktemp("e2e-planted")
-    lines = (banking77_dir / "train.csv").read_text(encoding="utf-8").splitlines(keepends=True)
-    (root / "train.csv").write_text("".join([lines[0], *lines[3::50]]), encoding="utf-8")
-    source = {"id": "banking77", "kind": "csv", "path": "train.csv",
-              "fields": {"category": "label"}, "license": "CC-BY-4.0"}  # fmt: skip
-    server_logs = tmp_path_factory.mktemp("planted-server-logs")
-    with (
-        pytest.MonkeyPatch.context() as env,
-        LlamaServer(smollm2_gguf_path(), log_dir=server_logs, n_threads=2) as server,
-    ):
-        for name, value in PLANTED.items():
-            env.setenv(name, value)
-        password, query_key = PLANTED_IN_URL
-        base_url = server.base_url.replace("://", f"://planted:{password}@")
-        teacher = {"backend": "openai", "base_url": f"{base_url}?api_key={query_key}",
-                   "model": "smollm2", "api_key_env": "FACTORY_PLANTED_KEY",
-                   "max_tokens": 40}  # fmt: skip
-        config = {"home": "home", "task": {"kind": "classification"}, "sources": [source],
-                  **SMALL_RUN, "teacher": teacher,
-                  "student": {"backend": "classifier", "eval_documents": 8}}  # fmt: skip
-        run = _materialize(root, config)
-    assert run.table("synthetic_samples").height > 0
-    assert (run.home / "provenance" / "ledger.jsonl").is_file()
+    """banking77's two rounds ran with an HF token in the environment, a teacher API key they
+    really sent (to a llama.cpp server on 127.0.0.1) and a password and a query key in the
+    teacher's base_url: none reaches a file (but the config itself), the event log or metadata."""
+    root = banking_run.home.parent
+    assert banking_round2.table("synthetic_samples").height > 0
+    assert (banking_run.home / "provenance" / "ledger.jsonl").is_file()
     files = [p for p in root.rglob("*") if p.is_file()]
     assert any(p.suffix == ".db" for p in files)  # the Dagster event log is scanned too
     recorded = [p for p in files if p != root / "factory.yaml"]
     for value in [*PLANTED.values(), *PLANTED_IN_URL]:
         secret = value.encode()
         assert [p for p in recorded if secret in p.read_bytes()] == []
-        for event in run.result.all_events:
-            assert value not in repr(event)
+        for run in (banking_run, banking_round2):
+            for event in run.result.all_events:
+                assert value not in repr(event)

@@ -81,7 +81,7 @@ def _materialize(
     config_path = project / "factory.yaml"
     config_path.write_text(
         yaml.safe_dump({"home": "home", "embedding": {"device": "cpu"},
-                        "checks": {"eval_sets": []}})
+                        "checks": {"eval_sets": [], "fluency_rows": 50}})
     )  # fmt: skip
     rounds = ROUNDS if partitioned else None
     instance = dg.DagsterInstance.ephemeral()
