@@ -7,7 +7,10 @@ executed. Test suites, idlelib, vendored packages and private names are skipped.
 from __future__ import annotations
 
 import ast
+import json
+import os
 import platform
+import sys
 import sysconfig
 import warnings
 from collections.abc import Iterator
@@ -17,7 +20,13 @@ from pathlib import Path
 from factory.config import FactoryConfig, SourceConfig
 from factory.corpus.records import RawRecord
 
-__all__ = ["STDLIB_LICENSE", "STDLIB_ORIGIN", "iter_stdlib_files", "read_stdlib"]
+__all__ = [
+    "STDLIB_LICENSE",
+    "STDLIB_ORIGIN",
+    "iter_stdlib_files",
+    "read_stdlib",
+    "stdlib_docstrings",
+]
 
 STDLIB_LICENSE = "PSF-2.0"
 STDLIB_ORIGIN = "https://docs.python.org/3/license.html (CPython standard library source)"
@@ -34,6 +43,8 @@ _SKIP_DIRS = {
     "tests",
     "turtledemo",
 }
+_READER_VERSION = "stdlib-docstrings-v1"
+"""Bump when the files read or the docstrings taken change: it keys the parsed-docstring cache."""
 _Node = ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef
 
 
@@ -103,7 +114,49 @@ def _parse(path: Path) -> ast.Module:
 
 def read_stdlib(source: SourceConfig, config: FactoryConfig) -> Iterator[RawRecord]:
     """Yield one record per public docstring of at least `source.min_chars` characters."""
+    for uri, line, qualname, doc, problem in stdlib_docstrings():
+        if problem is not None:
+            yield RawRecord.rejected(uri, None, problem, "")
+        elif len(doc) >= source.min_chars:
+            fields = {source.text_field: doc, "qualname": qualname}
+            yield RawRecord(uri, line, fields, None, doc)
+
+
+_Docstring = tuple[str, int, str, str, str | None]
+"""(source uri, line, qualified name, docstring, problem): a problem names an unparseable file."""
+
+
+def stdlib_docstrings(cache_dir: Path | None = None) -> list[_Docstring]:
+    """Every public docstring of the standard library, in file order, from a per-interpreter
+    cache in the user cache (`cache_dir`, default `factory.home.user_cache()/stdlib`).
+
+    Parsing the 500-odd files takes 3-4 s on 2 cores and the files of an installed interpreter
+    do not change, so the list is parsed once per interpreter (keyed by its version and path)
+    and read back in well under a second after that; a cache that cannot be read or written is
+    parsed around."""
+    from factory.hashing import fingerprint
+    from factory.home import user_cache
+
     root = stdlib_root()
+    folder = cache_dir or user_cache() / "stdlib"
+    key = fingerprint(_READER_VERSION, sys.version, str(root), sorted(_SKIP_DIRS))[:24]
+    path = folder / f"docstrings-{key}.json"
+    try:
+        return [tuple(entry) for entry in json.loads(path.read_text(encoding="utf-8"))]  # type: ignore[misc]
+    except (OSError, ValueError):
+        pass
+    entries = list(_parsed_docstrings(root))
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        tmp.write_text(json.dumps(entries), encoding="utf-8")
+        os.replace(tmp, path)
+    except OSError:
+        pass  # a read-only cache: parse again next time
+    return entries
+
+
+def _parsed_docstrings(root: Path) -> Iterator[_Docstring]:
     version = platform.python_version()
     for path in iter_stdlib_files(root):
         rel = path.relative_to(root)
@@ -111,10 +164,7 @@ def read_stdlib(source: SourceConfig, config: FactoryConfig) -> Iterator[RawReco
         try:
             tree = _parse(path)
         except (SyntaxError, SystemError, UnicodeDecodeError, ValueError) as exc:
-            yield RawRecord.rejected(uri, None, f"unparseable Python source: {exc}", "")
+            yield uri, 0, "", "", f"unparseable Python source: {exc}"
             continue
         for qualname, line, doc in _docstrings(tree, _module_name(rel)):
-            if len(doc) < source.min_chars:
-                continue
-            fields = {source.text_field: doc, "qualname": qualname}
-            yield RawRecord(uri, line, fields, None, doc)
+            yield uri, line, qualname, doc, None

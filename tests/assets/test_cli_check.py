@@ -15,23 +15,23 @@ from tests.fixtures.cli import factory_cli
 @pytest.fixture(scope="module")
 def files(banking77_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """A 500-row corpus CSV and 125 other rows as samples (JSONL), both over all 77 intents
-    (train.csv is sorted by intent, so rows are taken at a stride), variants with personal data
-    and with leaked test items, and 200 test rows as an evaluation set."""
+    (train.csv is sorted by intent, so rows are taken at a stride), a variant with personal data
+    in every sixth row and 12 leaked test items, and 200 test rows as an evaluation set."""
     root = tmp_path_factory.mktemp("check-files")
     train = pl.read_csv(banking77_dir / "train.csv").rename({"category": "label"})
     train.gather_every(20).write_csv(root / "corpus.csv")
     samples = train.gather_every(80, offset=7)
     samples.write_ndjson(root / "samples.jsonl")
     every_sixth = pl.int_range(pl.len()) % 6 == 0
-    samples.with_columns(
+    leaky = samples.with_columns(
         pl.when(every_sixth)
         .then(pl.col("text") + " Write to me at sam.jones@example.org")
         .otherwise(pl.col("text"))
-    ).write_parquet(root / "leaky.parquet")
+    )
     test = pl.read_csv(banking77_dir / "test.csv").gather_every(15)
     test.write_csv(root / "eval.csv")
     leaked = test.head(12).rename({"category": "label"}).select(samples.columns)
-    pl.concat([samples, leaked]).write_csv(root / "leaked.csv")
+    pl.concat([leaky, leaked]).write_csv(root / "leaked.csv")
     (root / "factory.yaml").write_text(
         yaml.safe_dump(
             {
@@ -69,24 +69,18 @@ def test_real_rows_pass_with_a_table_and_json(files: dict[str, Path]) -> None:
     }  # fmt: skip
 
 
-def test_personal_data_fails_and_lists_the_rows(files: dict[str, Path]) -> None:
-    run = factory_cli(
-        "check", str(files["leaky"]), "--corpus", str(files["corpus"]),
-        "--config", str(files["factory"]), cwd=files["leaky"].parent,
-    )  # fmt: skip
-    assert run.returncode == 1, run.stdout[-4000:] + run.stderr[-2000:]
-    assert "21 rows would be filtered" in run.stdout
-    assert "pii: holds email" in run.stdout
-    assert "blocking checks failed: privacy" in run.stdout
-
-
-def test_leaked_evaluation_items_are_listed(files: dict[str, Path]) -> None:
+def test_personal_data_and_leaked_evaluation_items_fail_and_are_listed(
+    files: dict[str, Path],
+) -> None:
     run = factory_cli(
         "check", str(files["leaked"]), "--corpus", str(files["corpus"]),
         "--eval-set", str(files["eval"]), "--config", str(files["factory"]),
         cwd=files["leaked"].parent,
     )  # fmt: skip
     assert run.returncode == 1, run.stdout[-4000:] + run.stderr[-2000:]
+    assert "33 rows would be filtered" in run.stdout  # 21 with an e-mail address, 12 leaked
+    assert "pii: holds email" in run.stdout
+    assert "blocking checks failed: contamination, privacy" in run.stdout
     flagged = [line for line in run.stdout.splitlines() if "same normalized text as eval" in line]
     assert len(flagged) == 12
 
