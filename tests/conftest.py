@@ -8,6 +8,7 @@ pytest_plugins = [
     "tests.fixtures.samples",
     "tests.fixtures.release",
     "tests.fixtures.celery",
+    "tests.fixtures.pipeline",
     "tests.fixtures.lineage_tables",
     "tests.fixtures.teacher_scripted",
     "tests.fixtures.tiers",

@@ -20,7 +20,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import contextvars
+import threading
+from collections import deque
 from collections.abc import AsyncIterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from factory.errors import ConfigError
@@ -70,10 +73,37 @@ class TeacherPool(Teacher):
     def complete(
         self, messages: Messages, *, temperature: float, top_p: float, max_tokens: int, seed: int
     ) -> Completion:
-        """Answer one request on the first server (the blocking path has no scheduling)."""
+        """Answer one request on the first server (`complete_many` spreads a batch)."""
         return self.members[0].complete(
             messages, temperature=temperature, top_p=top_p, max_tokens=max_tokens, seed=seed
         )
+
+    def complete_many(self, requests: Sequence[ChatRequest]) -> list[Completion]:
+        """Answer `requests` on every server at once, each taking the next request when free;
+        results in request order."""
+        if len(self.members) == 1 or len(requests) <= 1:
+            return self.members[0].complete_many(requests)
+        pending = deque(enumerate(requests))
+        lock = threading.Lock()
+        answers: dict[int, Completion] = {}
+
+        def serve(member: Teacher) -> None:
+            while True:
+                with lock:
+                    if not pending:
+                        return
+                    index, request = pending.popleft()
+                answers[index] = member.complete(
+                    request.messages,
+                    temperature=request.temperature,
+                    top_p=request.top_p,
+                    max_tokens=request.max_tokens,
+                    seed=request.seed,
+                )
+
+        with ThreadPoolExecutor(max_workers=len(self.members)) as threads:
+            list(threads.map(serve, self.members))  # re-raises a member's error
+        return [answers[i] for i in range(len(requests))]
 
     @contextlib.asynccontextmanager
     async def lane(self) -> AsyncIterator[None]:

@@ -15,7 +15,6 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 
 import dagster as dg
@@ -23,71 +22,10 @@ import polars as pl
 import pytest
 import yaml
 
-from assets.definitions import ALL_ASSETS, ALL_CHECKS, build_resources
-from assets.rounds import ROUNDS, add_round
 from factory.home import Home
 from lineage import Ledger
 from tests.fixtures.cli import factory_cli
-
-SMALL_RUN = {
-    "map": {"n_neighbors": 10},
-    "gaps": {"max_gaps": 5, "total_budget": 5, "anchors_per_gap": 3},
-    "teacher": {"max_tokens": 40},
-    "synthesis": {"candidates_per_target": 2, "examples_in_prompt": 2},
-    "student": {"max_steps": 3, "batch_size": 2, "max_length": 64, "eval_documents": 8},
-    # The fewest reference rows the fluency gate takes, scored at the samples' length.
-    "checks": {"fluency_rows": 50, "fluency_max_tokens": 40},
-}
-
-
-@dataclass
-class PipelineRun:
-    """What one end-to-end materialization left behind."""
-
-    result: dg.ExecuteInProcessResult
-    home: Path
-    config: dict[str, object]
-    round: int = 1
-
-    def table(self, name: str, round_number: int | None = None) -> pl.DataFrame:
-        tables = self.home / "tables"
-        if (tables / f"{name}.parquet").is_file():  # not partitioned by round
-            return pl.read_parquet(tables / f"{name}.parquet")
-        return pl.read_parquet(tables / name / f"{round_number or self.round}.parquet")
-
-
-ROUND_ASSETS = [key for a in ALL_ASSETS if a.partitions_def == ROUNDS for key in a.keys]
-
-
-def _materialize(root: Path, config: dict[str, object], round_number: int = 1) -> PipelineRun:
-    root.mkdir(parents=True, exist_ok=True)
-    path = root / "factory.yaml"
-    path.write_text(yaml.safe_dump(config))
-    result = _materialize_selected(root, ROUND_ASSETS if round_number > 1 else None, round_number)
-    return PipelineRun(result, root / "home", config, round_number)
-
-
-def _materialize_selected(
-    root: Path, selection: list[dg.AssetKey] | list[str] | None, round_number: int = 1
-) -> dg.ExecuteInProcessResult:
-    """Materialize `selection` (None: everything) of one round with `root`'s config and instance."""
-    (root / "dagster").mkdir(exist_ok=True)
-    with dg.DagsterInstance.local_temp(str(root / "dagster")) as instance:
-        return dg.materialize(
-            [*ALL_ASSETS, *ALL_CHECKS],
-            resources=build_resources(str(root / "factory.yaml")),
-            instance=instance,
-            selection=selection,
-            partition_key=add_round(instance, round_number),
-            raise_on_error=True,
-        )
-
-
-@pytest.fixture(scope="session")
-def stdlib_run(tmp_path_factory: pytest.TempPathFactory) -> PipelineRun:
-    config = {"home": "home", "ingest": {"max_documents": 150}, **SMALL_RUN}
-    return _materialize(tmp_path_factory.mktemp("e2e-stdlib"), config)
-
+from tests.fixtures.pipeline import SMALL_RUN, PipelineRun, materialize, materialize_selected
 
 PLANTED = {
     "HF_TOKEN": "hf_PlantedFakeToken4f9c2e7a1b3d5f6e8a0c2e4b6d8f0a1c",
@@ -146,14 +84,14 @@ def banking_run(
     config = {"home": "home", "task": {"kind": "classification"}, "sources": [source],
               **SMALL_RUN, "teacher": planted_teacher, "synthesis": synthesis}  # fmt: skip
     with _planted_environment():
-        return _materialize(root, config)
+        return materialize(root, config)
 
 
 @pytest.fixture(scope="session")
 def banking_round2(banking_run: PipelineRun) -> PipelineRun:
     """Round 2 on banking77: gaps from round 1's validation failures, adversarial samples."""
     with _planted_environment():
-        return _materialize(banking_run.home.parent, banking_run.config, round_number=2)
+        return materialize(banking_run.home.parent, banking_run.config, round_number=2)
 
 
 RUNS = ["stdlib_run", "banking_run"]
@@ -263,7 +201,7 @@ def test_rerunning_synthesis_makes_no_teacher_call(stdlib_run: PipelineRun) -> N
     before = stdlib_run.table("synthetic_samples")
 
     def rerun() -> dict[str, object]:
-        again = _materialize_selected(
+        again = materialize_selected(
             stdlib_run.home.parent, ["synthetic_samples", "synthetic_rejects"]
         )
         (event,) = [
@@ -365,7 +303,7 @@ def test_classifier_backend_trains_and_evaluates_a_head_on_the_same_tables(
         shutil.copytree(banking_run.home / folder, home / folder)
     config = {**banking_run.config, "student": {"backend": "classifier", "eval_documents": 8}}
     (tmp_path / "factory.yaml").write_text(yaml.safe_dump(config))
-    result = _materialize_selected(tmp_path, ["student_checkpoint", "student_evaluation"])
+    result = materialize_selected(tmp_path, ["student_checkpoint", "student_evaluation"])
     head = PipelineRun(result, home, config)
     checkpoint = head.table("student_checkpoint").row(0, named=True)
     assert checkpoint["backend"] == "classifier"

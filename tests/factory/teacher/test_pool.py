@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import threading
+import time
 from typing import Any
 
 import pytest
@@ -88,3 +90,29 @@ def test_a_lane_of_one_pool_does_not_steer_another() -> None:
             return (await second.acomplete(REQUEST, None)).text
 
     assert asyncio.run(main()) == "b1"
+
+
+class _Blocking(_Server):
+    """A blocking server that answers with its name and the request's seed, a little slowly."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(name)
+        self.lock = threading.Lock()
+
+    def complete(
+        self, messages: Messages, *, temperature: float, top_p: float, max_tokens: int, seed: int
+    ) -> Completion:
+        assert self.lock.acquire(blocking=False), f"{self.name} got two requests at once"
+        try:
+            time.sleep(0.01)
+            return Completion(f"{self.name}:{seed}", 1, 1, "stop")
+        finally:
+            self.lock.release()
+
+
+def test_a_batch_of_blocking_requests_uses_every_server_in_request_order() -> None:
+    pool = TeacherPool([_Blocking("a"), _Blocking("b")])
+    requests = [ChatRequest(REQUEST.messages, 0.8, 0.95, 8, seed) for seed in range(12)]
+    answers = pool.complete_many(requests)
+    assert [a.text.split(":")[1] for a in answers] == [str(s) for s in range(12)]
+    assert {a.text.split(":")[0] for a in answers} == {"a", "b"}
