@@ -12,7 +12,6 @@ Playwright never downloads a browser here: it launches `/usr/bin/chromium` (`mak
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import signal
@@ -154,19 +153,6 @@ def _wait_for_run(home: Path, run_id: str) -> None:
     pytest.fail(f"run {run_id} did not finish in {RUN_TIMEOUT_S} s")
 
 
-def _drop_shard(inbox: Path, name: str) -> None:
-    """A JSONL file of 12 stdlib docstrings beyond the corpus's 80-document cut, written whole
-    and then renamed into the watched folder (the sensor never sees half a file)."""
-    from factory.config import FactoryConfig
-    from factory.corpus import ingest_corpus
-
-    texts = ingest_corpus(FactoryConfig.from_dict({"ingest": {"max_documents": 400}}))
-    rows = texts.documents["text"].to_list()[-12:]  # docstrings the 80-document stdlib cut skips
-    tmp = inbox.parent / f"{name}.partial"
-    tmp.write_text("".join(json.dumps({"text": t}) + "\n" for t in rows), encoding="utf-8")
-    tmp.replace(inbox / name)
-
-
 def test_materialize_all_from_the_ui_shows_checks_and_the_map(dagster_ui: DagsterUI) -> None:
     from playwright.sync_api import expect, sync_playwright
 
@@ -187,13 +173,10 @@ def test_materialize_all_from_the_ui_shows_checks_and_the_map(dagster_ui: Dagste
             page.set_default_timeout(60_000)
             expect.set_options(timeout=60_000)
 
-            # The sensor registers the stdlib source as a shard and ingests it on its own, then
-            # does the same for a file dropped into the watched folder.
+            # The daemon's sensor registers the stdlib source as a shard and ingests it on its
+            # own (a file dropped into the watched folder takes the same road: test_shards.py).
             _wait_for_sensor_ingest(dagster_ui.home, {"python-stdlib"})
-            _drop_shard(dagster_ui.inbox, "dropped.jsonl")
-            _wait_for_sensor_ingest(dagster_ui.home, {"python-stdlib", "dropped.jsonl"})
             page.goto(f"{dagster_ui.url}/assets/shard_documents?view=partitions")
-            expect(page.get_by_text("dropped.jsonl").first).to_be_visible()
             page.get_by_text("python-stdlib").first.click()
             expect(page.get_by_text("input_fingerprint").first).to_be_visible()
             shot(page, "shard-partitions")
