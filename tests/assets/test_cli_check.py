@@ -36,7 +36,7 @@ def files(banking77_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> dict
         yaml.safe_dump(
             {
                 "home": "proj",
-                "checks": {"eval_sets": ["humaneval"], "reference_rows": 200, "fluency_rows": 50},
+                "checks": {"eval_sets": [], "reference_rows": 200, "fluency_rows": 50},
             }
         )
     )
@@ -47,7 +47,8 @@ def test_real_rows_pass_with_a_table_and_json(files: dict[str, Path]) -> None:
     out = files["samples"].parent / "report.json"
     run = factory_cli(
         "check", str(files["samples"]), "--corpus", str(files["corpus"]), "--json", str(out),
-        "--config", str(files["factory"]), cwd=files["samples"].parent,
+        "--eval-set", str(files["eval"]), "--config", str(files["factory"]),
+        cwd=files["samples"].parent,
     )  # fmt: skip
     assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-2000:]
     assert "quality checks: 125 samples vs 501 rows" in run.stdout
