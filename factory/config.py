@@ -448,8 +448,8 @@ class TeacherConfig(StrictModel):
         ge=1,
         description="llama-cpp only: servers started (at most n_threads), each with n_threads "
         "// servers threads and one request at a time; a target's candidates go to one of them. "
-        "Two 1-thread servers "
-        "answered 1.61x faster than one 2-thread server on 2 cores, with the same answers.",
+        "Two 1-thread servers answered 1.61x faster than one 2-thread server on 2 cores, with "
+        "the same answers.",
     )
     n_ctx: int = Field(2048, ge=256, description="llama-cpp only: context window in tokens.")
     temperature: float = Field(0.8, ge=0.0, le=2.0, description="Sampling temperature.")

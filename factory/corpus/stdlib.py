@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import ast
 import json
-import os
 import platform
 import sys
 import sysconfig
@@ -136,6 +135,7 @@ def stdlib_docstrings(cache_dir: Path | None = None) -> list[_Docstring]:
     parsed around."""
     from factory.hashing import fingerprint
     from factory.home import user_cache
+    from factory.storage import write_text_atomic
 
     root = stdlib_root()
     folder = cache_dir or user_cache() / "stdlib"
@@ -148,9 +148,7 @@ def stdlib_docstrings(cache_dir: Path | None = None) -> list[_Docstring]:
     entries = list(_parsed_docstrings(root))
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        tmp.write_text(json.dumps(entries), encoding="utf-8")
-        os.replace(tmp, path)
+        write_text_atomic(json.dumps(entries), path)
     except OSError:
         pass  # a read-only cache: parse again next time
     return entries
